@@ -1,0 +1,67 @@
+package dev.zeroshard.cli;
+
+import dev.zeroshard.protocol.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * {@code bin/zeroshard}: the one entry point users meet. Usage errors exit with 2, invalid
+ * configs and jobs with 1 after listing every problem, success with 0.
+ */
+@Command(
+    name = "zeroshard",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "ZeRO-sharded transformer training on a cluster of JVMs.",
+    subcommands = {DemoCommand.class, ConfigCommand.class},
+    commandListHeading = "%nCommands:%n",
+    footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
+public final class ZeroshardCli implements Runnable {
+    /** Exit status of an invalid config, job spec or input file. */
+    public static final int EXIT_INVALID_INPUT = 1;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(final String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line on the standard streams and returns its exit status. */
+    public static int run(final String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the command line with its output and errors sent to the given writers. */
+    public static int run(final PrintWriter out, final PrintWriter err, final String... args) {
+        return new CommandLine(new ZeroshardCli())
+            .setOut(out)
+            .setErr(err)
+            .setExecutionExceptionHandler(ZeroshardCli::reportFailure)
+            .execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: say what to run");
+    }
+
+    private static int reportFailure(
+        final Exception ex, final CommandLine commandLine, final CommandLine.ParseResult parseResult) {
+        final PrintWriter err = commandLine.getErr();
+        if (ex instanceof ConfigException invalid) {
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + invalid.errors().size()
+                + (invalid.errors().size() == 1 ? " problem:" : " problems:"));
+            invalid.errors().forEach(error -> err.println("  " + error));
+            return EXIT_INVALID_INPUT;
+        }
+        if (ex instanceof UncheckedIOException io) {
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + io.getCause().getMessage());
+            return EXIT_INVALID_INPUT;
+        }
+        throw new IllegalStateException(ex);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.zeroshard.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ZeroshardCliTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args) {
+        return ZeroshardCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @Test
+    void shouldListEverySubcommandWithOneLineWhenAskedForHelp() {
+        assertThat(run("--help")).isZero();
+
+        assertThat(out.toString()).contains("Commands:", "demo", "config");
+    }
+
+    @Test
+    void shouldExitWithUsageStatusWhenSubcommandIsUnknown() {
+        assertThat(run("trian")).isEqualTo(2);
+
+        assertThat(err.toString()).contains("Unmatched argument", "trian");
+    }
+
+    @Test
+    void shouldExitWithUsageStatusWhenFlagIsUnknown() {
+        assertThat(run("config", "resolve", "--wrold-size", "4", "x.json")).isEqualTo(2);
+
+        assertThat(err.toString()).contains("--wrold-size");
+    }
+
+    @Test
+    void shouldExitWithUsageStatusWhenNoCommandIsGiven() {
+        assertThat(run()).isEqualTo(2);
+
+        assertThat(err.toString()).contains("Missing command");
+    }
+
+    @Test
+    void shouldPrintResolvedConfigWithSources(@TempDir final Path dir) throws IOException {
+        final Path config = Files.writeString(dir.resolve("ds.json"), """
+            {"train_batch_size": 32, "gradient_accumulation_steps": 2,
+             "zero_optimization": {"stage": 2, "reduce_bucket_size": 5e8}}""");
+
+        assertThat(run("config", "resolve", config.toString(), "--world-size", "4")).isZero();
+
+        assertThat(out.toString())
+            .containsPattern("train_micro_batch_size_per_gpu\\s+4\\b.*inferred")
+            .containsPattern("zero_optimization.reduce_bucket_size\\s+500000000\\b.*file");
+    }
+
+    @Test
+    void shouldListEveryProblemAndExitWithOneWhenConfigIsInvalid(@TempDir final Path dir) throws IOException {
+        final Path config = Files.writeString(dir.resolve("ds.json"), """
+            {"train_batch_size": 30, "train_micro_batch_size_per_gpu": 4,
+             "zero_optimisation": {"stage": 2}}""");
+
+        assertThat(run("config", "resolve", config.toString(), "--world-size", "4")).isEqualTo(1);
+
+        assertThat(err.toString())
+            .contains("2 problems")
+            .contains("train_batch_size=30")
+            .contains("zero_optimization");
+    }
+
+    @Test
+    void shouldNameTheFileWhenItDoesNotExist(@TempDir final Path dir) {
+        assertThat(run("config", "resolve", dir.resolve("missing.json").toString())).isEqualTo(1);
+
+        assertThat(err.toString()).contains("missing.json");
+    }
+
+    @Test
+    void shouldDescribeBuiltinJobInDemo() {
+        assertThat(run("demo")).isZero();
+
+        assertThat(out.toString()).contains("job          demo", "zero_optimization.stage");
+    }
+}

@@ -1,0 +1,52 @@
+package dev.zeroshard.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@code bin/zeroshard} as a user would, as a separate process with a hard deadline. Output
+ * (stdout and stderr merged) is kept in {@code target/it-logs} so a failure can be read afterwards.
+ */
+final class LauncherProcess {
+    /** The result of one finished run. */
+    record Result(int exitCode, String output, Path log) {
+    }
+
+    private LauncherProcess() {
+    }
+
+    static Path home() {
+        final String home = System.getProperty("zeroshard.home");
+        if (home == null) {
+            throw new IllegalStateException("system property zeroshard.home is not set (run through Maven failsafe)");
+        }
+        return Path.of(home);
+    }
+
+    static Result run(final Duration deadline, final String... args) throws IOException, InterruptedException {
+        final Path logs = Files.createDirectories(home().resolve("integration-tests/target/it-logs"));
+        final Path log = Files.createTempFile(logs, "zeroshard-" + (args.length > 0 ? args[0] : "none") + "-", ".log");
+        final List<String> command = new ArrayList<>();
+        command.add(home().resolve("bin/zeroshard").toString());
+        command.addAll(List.of(args));
+        final ProcessBuilder builder = new ProcessBuilder(command)
+            .directory(home().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+        builder.environment().put("ZEROSHARD_SKIP_BUILD", "1");
+        final Process process = builder.start();
+        if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            throw new AssertionError("bin/zeroshard " + String.join(" ", args) + " did not finish within "
+                + deadline + "; its output is in " + log);
+        }
+        return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8), log);
+    }
+}
