@@ -1,9 +1,12 @@
 package dev.zeroshard.cli;
 
 import dev.zeroshard.protocol.config.ConfigException;
+import dev.zeroshard.worker.data.MalformedDataException;
+import dev.zeroshard.worker.train.TrainingStoppedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 
@@ -16,7 +19,7 @@ import java.io.UncheckedIOException;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "ZeRO-sharded transformer training on a cluster of JVMs.",
-    subcommands = {DemoCommand.class, ConfigCommand.class},
+    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, ConfigCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
 public final class ZeroshardCli implements Runnable {
@@ -60,6 +63,11 @@ public final class ZeroshardCli implements Runnable {
         }
         if (ex instanceof UncheckedIOException io) {
             err.println("zeroshard " + commandLine.getCommandName() + ": " + io.getCause().getMessage());
+            return EXIT_INVALID_INPUT;
+        }
+        if (ex instanceof IOException || ex instanceof IllegalArgumentException
+            || ex instanceof MalformedDataException || ex instanceof TrainingStoppedException) {
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + ex.getMessage());
             return EXIT_INVALID_INPUT;
         }
         throw new IllegalStateException(ex);

@@ -82,9 +82,9 @@ class ZeroshardCliTest {
     }
 
     @Test
-    void shouldDescribeBuiltinJobInDemo() {
-        assertThat(run("demo")).isZero();
+    void shouldTrainBuiltinJobInDemo() {
+        assertThat(run("demo", "--steps", "20")).as(err.toString()).isZero();
 
-        assertThat(out.toString()).contains("job          demo", "zero_optimization.stage");
+        assertThat(out.toString()).contains("job          demo", "step 20/20", "done: loss");
     }
 }

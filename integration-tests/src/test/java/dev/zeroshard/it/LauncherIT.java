@@ -45,9 +45,9 @@ class LauncherIT {
 
     @Test
     void shouldRunDemoAndSayWhatItDid() throws Exception {
-        final LauncherProcess.Result result = LauncherProcess.run(DEADLINE, "demo");
+        final LauncherProcess.Result result = LauncherProcess.run(DEADLINE, "demo", "--steps", "20");
 
         assertThat(result.exitCode()).as(result.output()).isZero();
-        assertThat(result.output()).contains("demo");
+        assertThat(result.output()).contains("step 20/20", "done: loss");
     }
 }

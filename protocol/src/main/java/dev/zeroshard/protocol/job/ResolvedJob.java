@@ -28,8 +28,13 @@ public record ResolvedJob(JobSpec spec, ResolvedDeepSpeedConfig deepspeed) {
         return spec.getWorldSize();
     }
 
-    /** A human-readable summary: the job, the model, the data and the resolved DeepSpeed config. */
+    /** A human-readable description: {@link #summary()} and the resolved DeepSpeed config, key by key. */
     public String describe() {
+        return summary() + "deepspeed config (resolved):\n" + deepspeed.describe().indent(2);
+    }
+
+    /** A few lines: the job, the model, the data, training and checkpoints. */
+    public String summary() {
         final ModelConfig model = model();
         final DataSpec data = spec.getData();
         final StringBuilder out = new StringBuilder();
@@ -41,12 +46,20 @@ public record ResolvedJob(JobSpec spec, ResolvedDeepSpeedConfig deepspeed) {
         out.append("data         ").append(describeSource(data)).append(", tokenizer ").append(data.getTokenizer())
             .append(", seq_len ").append(data.getSeqLen()).append('\n');
         out.append("training     ").append(spec.getMaxSteps()).append(" steps, seed ").append(spec.getSeed())
-            .append(", world size ").append(spec.getWorldSize()).append(", backend ").append(spec.getBackend()).append('\n');
+            .append(", world size ").append(spec.getWorldSize()).append(", backend ").append(spec.getBackend())
+            .append('\n');
+        final var config = deepspeed.config();
+        out.append("deepspeed    ZeRO stage ").append(config.zero().stage()).append(", ")
+            .append(config.precision().bf16() ? "bf16" : "fp32").append(", micro-batch ")
+            .append(config.batch().microBatchPerGpu()).append(" x accumulation ")
+            .append(config.batch().gradientAccumulationSteps()).append(" x world ")
+            .append(config.batch().worldSize()).append(" = batch ").append(config.batch().trainBatchSize())
+            .append(", ").append(config.optimizer().type().jsonName()).append(" lr ").append(config.optimizer().lr())
+            .append('\n');
         if (!spec.getCheckpoint().getDir().isEmpty()) {
             out.append("checkpoints  ").append(spec.getCheckpoint().getDir()).append(", every ")
                 .append(spec.getCheckpoint().getSaveEverySteps()).append(" steps\n");
         }
-        out.append("deepspeed config (resolved):\n").append(deepspeed.describe().indent(2));
         return out.toString();
     }
 

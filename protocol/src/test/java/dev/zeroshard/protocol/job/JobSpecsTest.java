@@ -22,7 +22,7 @@ class JobSpecsTest {
 
         assertThat(job.spec().getName()).isEqualTo("demo");
         assertThat(job.spec().getData().getBuiltin()).isEqualTo(JobSpecs.BUILTIN_DATASET);
-        assertThat(job.worldSize()).isEqualTo(2);
+        assertThat(job.worldSize()).isEqualTo(1);
         assertThat(job.deepspeed().config().zero().stage()).isEqualTo(2);
         assertThat(job.deepspeed().config().precision().bf16()).isTrue();
         assertThat(job.describe()).contains("demo", "zero_optimization.stage");

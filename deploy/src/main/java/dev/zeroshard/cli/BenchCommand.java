@@ -1,0 +1,176 @@
+package dev.zeroshard.cli;
+
+import dev.zeroshard.protocol.config.DeepSpeedConfig;
+import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
+import dev.zeroshard.protocol.config.ResolveContext;
+import dev.zeroshard.worker.backend.cpu.Gemm;
+import dev.zeroshard.worker.backend.cpu.Gemms;
+import dev.zeroshard.worker.model.CpuGpt;
+import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.model.GptInitializer;
+import dev.zeroshard.worker.model.ModelFlops;
+import dev.zeroshard.worker.model.Precision;
+import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/** {@code zeroshard bench}: measured performance, printed for people or as JSON lines. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks (see BENCHMARKS.md).",
+    subcommands = {BenchCommand.Train.class})
+final class BenchCommand implements Runnable {
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing benchmark: 'train'");
+    }
+
+    /** The configurations bench/compare-torch.sh measures on both sides. */
+    enum Preset {
+        TINY(GptConfig.gpt2(256, 64, 64, 2, 4), 8, 64),
+        SMALL(GptConfig.gpt2(256, 256, 256, 4, 8), 8, 256),
+        GPT2S(GptConfig.gpt2(50257, 1024, 768, 12, 12), 4, 256);
+
+        final GptConfig config;
+        final int batch;
+        final int seqLen;
+
+        Preset(final GptConfig config, final int batch, final int seqLen) {
+            this.config = config;
+            this.batch = batch;
+            this.seqLen = seqLen;
+        }
+    }
+
+    @Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Time training steps (forward + backward + AdamW) on random tokens: median of the timed steps",
+            "after warm-up; tokens/s and model GFLOP/s (6 N + 12 L T C per token, as PaLM and nanoGPT)."})
+    static final class Train implements Callable<Integer> {
+        @Spec
+        private CommandSpec spec;
+
+        @Option(names = "--config", required = true, paramLabel = "tiny|small|gpt2s",
+            description = "tiny (L2 d64 T64 B8), small (L4 d256 T256 B8), gpt2s (L12 d768 T256 B4, V 50257)")
+        private String config;
+
+        @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
+            description = "fp32, or bf16 mixed precision (default: ${DEFAULT-VALUE})")
+        private String precision;
+
+        @Option(names = "--threads", paramLabel = "K", description = "compute threads (default: the number of cores)")
+        private Integer threads;
+
+        @Option(names = "--batch", paramLabel = "B", description = "override the preset's micro-batch")
+        private Integer batch;
+
+        @Option(names = "--seq", paramLabel = "T", description = "override the preset's sequence length")
+        private Integer seq;
+
+        @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "untimed steps (default: ${DEFAULT-VALUE})")
+        private int warmup;
+
+        @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})")
+        private int steps;
+
+        @Option(names = "--json", description = "one JSON object per line")
+        private boolean json;
+
+        @Override
+        public Integer call() {
+            final Preset preset = preset();
+            final Precision mode = switch (precision) {
+                case "fp32" -> Precision.FP32;
+                case "bf16" -> Precision.BF16;
+                default -> throw new ParameterException(spec.commandLine(),
+                    "--precision=" + precision + ": must be fp32 or bf16");
+            };
+            if (warmup < 0 || steps < 1) {
+                throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --steps >= 1");
+            }
+            Parallel.configure(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+            final int b = batch == null ? preset.batch : batch;
+            final int t = seq == null ? preset.seqLen : seq;
+            final Gemm gemm = mode == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
+            final CpuGpt model = new CpuGpt(preset.config, b, t, mode, gemm);
+            GptInitializer.initialize(model.layout(), 1, model.parameters());
+            final DeepSpeedConfig ds = DeepSpeedConfigReader.resolve(String.format(Locale.ROOT,
+                "{\"train_micro_batch_size_per_gpu\": %d, \"bf16\": {\"enabled\": %b},"
+                    + " \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 1e-4, \"weight_decay\": 0.1}}}",
+                b, mode == Precision.BF16), ResolveContext.ofWorldSize(1)).config();
+            final SplittableRandom random = new SplittableRandom(7);
+            final int vocab = preset.config.vocabSize();
+            final Trainer trainer = new Trainer(model, ds, (inputs, targets) -> {
+                for (int i = 0; i < inputs.length; i++) {
+                    inputs[i] = random.nextInt(vocab);
+                    targets[i] = random.nextInt(vocab);
+                }
+            }, System::nanoTime);
+            for (int i = 0; i < warmup; i++) {
+                trainer.trainStep();
+            }
+            final double[] seconds = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                seconds[i] = trainer.trainStep().stepSeconds();
+            }
+            Arrays.sort(seconds);
+            final double median = seconds[steps / 2];
+            final double tokensPerS = (double)b * t / median;
+            final double gflops = ModelFlops.perStep(model.layout(), b, t) / median / 1e9;
+            final PrintWriter out = spec.commandLine().getOut();
+            final String name = preset.name().toLowerCase(Locale.ROOT);
+            if (json) {
+                out.println(String.format(Locale.ROOT,
+                    "{\"impl\":\"zeroshard\",\"config\":\"%s\",\"precision\":\"%s\",\"tokens_per_s\":%.1f,"
+                        + "\"step_s\":%.4f,\"gflops\":%.2f,\"batch\":%d,\"seq_len\":%d,\"params\":%d,\"threads\":%d,"
+                        + "\"gemm\":\"%s\",\"peak_heap_bytes\":%d}",
+                    name, precision, tokensPerS, median, gflops, b, t, model.layout().totalElements(),
+                    Parallel.shared().threads(), gemm.name(), peakHeapBytes()));
+            } else {
+                out.println(String.format(Locale.ROOT,
+                    "%s %s: %,.0f tokens/s, %.3f s/step, %.1f GFLOP/s (B=%d T=%d, %,d params, %d threads, gemm %s,"
+                        + " peak heap %,d MiB)",
+                    name, precision, tokensPerS, median, gflops, b, t, model.layout().totalElements(),
+                    Parallel.shared().threads(), gemm.name(), peakHeapBytes() >> 20));
+            }
+            return 0;
+        }
+
+        private Preset preset() {
+            try {
+                return Preset.valueOf(config.toUpperCase(Locale.ROOT));
+            } catch (final IllegalArgumentException ex) {
+                throw new ParameterException(spec.commandLine(), "--config=" + config + ": must be tiny, small or gpt2s");
+            }
+        }
+
+        private static long peakHeapBytes() {
+            long peak = 0;
+            for (final MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (pool.getType() == MemoryType.HEAP) {
+                    peak += pool.getPeakUsage().getUsed();
+                }
+            }
+            return peak;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.zeroshard.cli;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeroshard.protocol.config.JsonValues;
+import dev.zeroshard.protocol.job.JobSpecs;
+import dev.zeroshard.protocol.job.ResolvedJob;
+import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.train.LocalTraining;
+import dev.zeroshard.worker.train.StepMetrics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** {@code zeroshard train}: single-process training from a DeepSpeed config and a model config. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Train a GPT-2 in this process. Micro-batch, gradient accumulation, bf16, optimizer and",
+        "scheduler come from the DeepSpeed config."})
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--deepspeed", required = true, paramLabel = "DS_CONFIG", description = "DeepSpeed JSON config")
+    private Path deepspeedFile;
+
+    @Option(names = "--model", required = true, paramLabel = "CONFIG_JSON", description = "Hugging Face GPT-2 config.json")
+    private Path modelFile;
+
+    @Option(names = "--data", paramLabel = "PATH",
+        description = "token file (.bin, llm.c/nanoGPT layout), JSONL (.jsonl, \"text\" field) or text file; "
+            + "default: the built-in data set")
+    private Path data;
+
+    @Option(names = "--steps", required = true, paramLabel = "N", description = "optimizer steps")
+    private long steps;
+
+    @Option(names = "--seq", paramLabel = "T", description = "sequence length (default: n_positions)")
+    private int seqLen;
+
+    @Option(names = "--tokenizer", paramLabel = "byte|gpt2:DIR", defaultValue = "byte",
+        description = "tokenizer for text and JSONL data (default: ${DEFAULT-VALUE})")
+    private String tokenizer;
+
+    @Option(names = "--threads", paramLabel = "K", description = "compute threads (default: the number of cores)")
+    private Integer threads;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "one JSON line per step")
+    private Path metricsOut;
+
+    @Option(names = "--init-weights", paramLabel = "FILE", description = "start from these safetensors weights")
+    private Path initWeights;
+
+    @Option(names = "--save-weights", paramLabel = "FILE", description = "write the final weights as safetensors")
+    private Path saveWeights;
+
+    @Override
+    public Integer call() throws Exception {
+        final ObjectNode job = JsonNodeFactory.instance.objectNode();
+        job.put("name", "train");
+        job.set("model", JsonValues.readTree(modelFile));
+        job.set("deepspeed", JsonValues.readTree(deepspeedFile));
+        final ObjectNode dataSpec = job.putObject("data");
+        if (data != null) {
+            final String name = data.getFileName().toString().toLowerCase(Locale.ROOT);
+            final String kind = name.endsWith(".bin") ? "token_file" : name.endsWith(".jsonl") ? "jsonl_file" : "text_file";
+            dataSpec.put(kind, data.toString());
+        }
+        dataSpec.put("tokenizer", tokenizer);
+        dataSpec.put("seq_len", seqLen);
+        job.put("max_steps", steps);
+        job.put("seed", seed);
+        final ResolvedJob resolved = JobSpecs.resolve(JobSpecs.parse(job));
+        return train(spec.commandLine().getOut(), resolved, threads, metricsOut, Optional.ofNullable(initWeights),
+            Optional.ofNullable(saveWeights));
+    }
+
+    /** Trains a resolved job in this process with a progress line; shared with {@code demo}. */
+    static int train(final PrintWriter out, final ResolvedJob job, final Integer threads, final Path metricsOut,
+        final Optional<Path> initWeights, final Optional<Path> saveWeights) throws Exception {
+        Parallel.configure(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        final LocalTraining training = LocalTraining.create(job, initWeights);
+        final long tokensPerStep = (long)job.deepspeed().config().batch().trainBatchSize() * job.spec().getData().getSeqLen();
+        out.printf(Locale.ROOT, "training %s: %,d parameters, %s, %,d tokens per step, %d threads%n",
+            job.spec().getName(), training.model().layout().totalElements(),
+            job.deepspeed().config().precision().bf16() ? "bf16" : "fp32", tokensPerStep, Parallel.shared().threads());
+        final StepMetrics[] first = new StepMetrics[1];
+        final StepMetrics[] last = new StepMetrics[1];
+        try (ProgressReporter progress = new ProgressReporter(out, job.spec().getMaxSteps(),
+            job.deepspeed().config().logging().stepsPerPrint(), metricsOut)) {
+            training.run(step -> {
+                if (first[0] == null) {
+                    first[0] = step;
+                }
+                last[0] = step;
+                progress.accept(step);
+            });
+        }
+        out.printf(Locale.ROOT, "done: loss %.4f -> %.4f over %d steps%n", first[0].loss(), last[0].loss(),
+            last[0].step());
+        if (saveWeights.isPresent()) {
+            training.saveWeights(saveWeights.get());
+            out.println("weights written to " + saveWeights.get());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,330 @@
+package dev.zeroshard.worker.model;
+
+import dev.zeroshard.worker.backend.cpu.Gemm;
+import dev.zeroshard.worker.ops.Bf16Rounding;
+import dev.zeroshard.worker.ops.CrossEntropy;
+import dev.zeroshard.worker.ops.Encoder;
+import dev.zeroshard.worker.ops.FlashAttention;
+import dev.zeroshard.worker.ops.Gelu;
+import dev.zeroshard.worker.ops.LayerNorm;
+import dev.zeroshard.worker.ops.Matmul;
+import dev.zeroshard.worker.ops.Residual;
+
+import java.util.Arrays;
+
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_PROJ_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_PROJ_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_QKV_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_QKV_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.LN_1_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.LN_1_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.LN_2_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.LN_2_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_FC_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_FC_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
+
+/**
+ * GPT-2 on the CPU: the forward pass reads like the architecture, the backward pass is its mirror,
+ * each op one stateless kernel over flat buffers (llm.c's structure). Activations are sized once
+ * for (B,T); a call with another shape is refused.
+ */
+public final class CpuGpt implements GptModel {
+    private final GptConfig config;
+    private final GptLayout layout;
+    private final Precision precision;
+    private final Gemm gemm;
+    private final int B;
+    private final int T;
+    private final float[] params;
+    private final float[] grads;
+    private final Activations acts;
+
+    public CpuGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision,
+        final Gemm gemm) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size " + batchSize + " < 1");
+        }
+        if (seqLen < 1 || seqLen > config.maxSeqLen()) {
+            throw new IllegalArgumentException("sequence length " + seqLen + " is outside [1, n_positions="
+                + config.maxSeqLen() + "]");
+        }
+        this.config = config;
+        this.layout = new GptLayout(config);
+        this.precision = precision;
+        this.gemm = gemm;
+        this.B = batchSize;
+        this.T = seqLen;
+        this.params = new float[layout.totalElements()];
+        this.grads = new float[layout.totalElements()];
+        this.acts = new Activations(config, batchSize, seqLen);
+    }
+
+    @Override
+    public GptLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public int batchSize() {
+        return B;
+    }
+
+    @Override
+    public int seqLen() {
+        return T;
+    }
+
+    @Override
+    public float[] parameters() {
+        return params;
+    }
+
+    @Override
+    public float[] gradients() {
+        return grads;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public void zeroGradients() {
+        Arrays.fill(grads, 0f);
+    }
+
+    @Override
+    public void parametersChanged() {
+        if (precision == Precision.BF16) {
+            Bf16Rounding.roundInPlace(params, 0, params.length);
+        }
+    }
+
+    @Override
+    public float forward(final int[] inputs, final int[] targets) {
+        checkTokens(inputs, "inputs");
+        checkTokens(targets, "targets");
+        forwardToLogits(inputs);
+        return (float)(CrossEntropy.forwardBackward(acts.logits, 0, acts.losses, 0, targets, 0, B * T,
+            config.vocabSize(), 0f) / (B * T));
+    }
+
+    @Override
+    public float forwardBackward(final int[] inputs, final int[] targets, final float gradScale) {
+        checkTokens(inputs, "inputs");
+        checkTokens(targets, "targets");
+        forwardToLogits(inputs);
+        final float loss = (float)(CrossEntropy.forwardBackward(acts.logits, 0, acts.losses, 0, targets, 0, B * T,
+            config.vocabSize(), gradScale) / (B * T));
+        backward(inputs);
+        return loss;
+    }
+
+    /** The logits (B,T,V) of the last {@link #forward}; overwritten by the next call. */
+    public float[] logits() {
+        return acts.logits;
+    }
+
+    private void forwardToLogits(final int[] inputs) {
+        final int C = config.channels();
+        final int NH = config.heads();
+        final int inner = config.innerChannels();
+        final int BT = B * T;
+        final float eps = config.layerNormEps();
+        final Activations a = acts;
+
+        Encoder.forward(a.encoded, 0, inputs, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
+            layout.offset(GptLayout.POSITION_EMBEDDING), B, T, C);
+        for (int l = 0; l < config.layers(); l++) {
+            final float[] residual = l == 0 ? a.encoded : a.residual3;
+            final int residualOff = l == 0 ? 0 : (l - 1) * BT * C;
+            final int btc = l * BT * C;
+            final int bt = l * BT;
+            // attention sub-block: x + proj(attn(ln_1(x)))
+            LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, params,
+                layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
+            roundMatrixInput(a.ln1, btc, BT * C);
+            Matmul.forward(gemm, a.qkv, l * BT * 3 * C, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
+                params, layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
+            FlashAttention.forward(a.atty, btc, a.lse, l * B * NH * T, a.qkv, l * BT * 3 * C, B, T, C, NH);
+            roundMatrixInput(a.atty, btc, BT * C);
+            Matmul.forward(gemm, a.attproj, btc, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
+                params, layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
+            Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
+            // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
+            LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, params,
+                layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l), BT, C, eps);
+            roundMatrixInput(a.ln2, btc, BT * C);
+            final int bti = l * BT * inner;
+            Matmul.forward(gemm, a.fch, bti, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
+                params, layout.offset(MLP_FC_BIAS, l), BT, C, inner);
+            Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
+            roundMatrixInput(a.fchGelu, bti, BT * inner);
+            Matmul.forward(gemm, a.fcproj, btc, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
+                params, layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
+            Residual.forward(a.residual3, btc, a.residual2, btc, a.fcproj, btc, BT * C);
+        }
+        final int last = (config.layers() - 1) * BT * C;
+        LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, params,
+            layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
+        roundMatrixInput(a.lnf, 0, BT * C);
+        Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
+            BT, C, config.vocabSize());
+    }
+
+    /** Backward from the dlogits that cross-entropy left in the logits buffer. */
+    private void backward(final int[] inputs) {
+        final int C = config.channels();
+        final int NH = config.heads();
+        final int inner = config.innerChannels();
+        final int BT = B * T;
+        final Activations a = acts;
+        final int wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+
+        // d(residual stream): one buffer the residual connections pass through unchanged
+        final float[] dres = a.dresidual;
+        Arrays.fill(dres, 0f);
+        Arrays.fill(a.dln, 0f);
+        Matmul.backwardTransposed(gemm, a.dln, 0, grads, wte, a.logits, 0, a.lnf, 0, params, wte,
+            BT, C, config.vocabSize());
+        final int last = (config.layers() - 1) * BT * C;
+        LayerNorm.backward(dres, 0, grads, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
+            layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, last, params,
+            layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+
+        for (int l = config.layers() - 1; l >= 0; l--) {
+            final float[] residual = l == 0 ? a.encoded : a.residual3;
+            final int residualOff = l == 0 ? 0 : (l - 1) * BT * C;
+            final int btc = l * BT * C;
+            final int bt = l * BT;
+            final int bti = l * BT * inner;
+            // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
+            Arrays.fill(a.dfchGelu, 0f);
+            Matmul.backward(gemm, a.dfchGelu, 0, grads, layout.offset(MLP_PROJ_WEIGHT, l), grads,
+                layout.offset(MLP_PROJ_BIAS, l), dres, 0, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
+                BT, inner, C);
+            Arrays.fill(a.dfch, 0f);
+            Gelu.backward(a.dfch, 0, a.fch, bti, a.dfchGelu, 0, BT * inner);
+            Arrays.fill(a.dln, 0f);
+            Matmul.backward(gemm, a.dln, 0, grads, layout.offset(MLP_FC_WEIGHT, l), grads,
+                layout.offset(MLP_FC_BIAS, l), a.dfch, 0, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
+                BT, C, inner);
+            LayerNorm.backward(dres, 0, grads, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l),
+                a.dln, 0, a.residual2, btc, params, layout.offset(LN_2_WEIGHT, l), a.ln2Mean, bt, a.ln2Rstd, bt,
+                BT, C, a.lnScratch);
+            // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
+            Arrays.fill(a.datty, 0f);
+            Matmul.backward(gemm, a.datty, 0, grads, layout.offset(ATTN_PROJ_WEIGHT, l), grads,
+                layout.offset(ATTN_PROJ_BIAS, l), dres, 0, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
+                BT, C, C);
+            Arrays.fill(a.dqkv, 0f);
+            FlashAttention.backward(a.dqkv, 0, a.datty, 0, a.atty, btc, a.lse, l * B * NH * T, a.qkv,
+                l * BT * 3 * C, B, T, C, NH);
+            Arrays.fill(a.dln, 0f);
+            Matmul.backward(gemm, a.dln, 0, grads, layout.offset(ATTN_QKV_WEIGHT, l), grads,
+                layout.offset(ATTN_QKV_BIAS, l), a.dqkv, 0, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
+                BT, C, 3 * C);
+            LayerNorm.backward(dres, 0, grads, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
+                a.dln, 0, residual, residualOff, params, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, bt, a.ln1Rstd,
+                bt, BT, C, a.lnScratch);
+        }
+        Encoder.backward(grads, wte, layout.offset(GptLayout.POSITION_EMBEDDING), dres, 0, inputs, 0, B, T, C);
+    }
+
+    private void roundMatrixInput(final float[] buffer, final int off, final int length) {
+        if (precision == Precision.BF16) {
+            Bf16Rounding.roundInPlace(buffer, off, length);
+        }
+    }
+
+    private void checkTokens(final int[] tokens, final String what) {
+        if (tokens.length != B * T) {
+            throw new IllegalArgumentException(what + " has " + tokens.length + " tokens; this model was sized for"
+                + " B=" + B + " x T=" + T + " = " + (B * T));
+        }
+        final int vocab = config.vocabSize();
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new IllegalArgumentException(what + "[" + (i / T) + "," + (i % T) + "] = " + tokens[i]
+                    + " is not a token id of this model (vocab_size=" + vocab + ")");
+            }
+        }
+    }
+
+    /** Every activation forward keeps for backward, plus backward's per-layer scratch. */
+    private static final class Activations {
+        final float[] encoded;
+        final float[] ln1;
+        final float[] ln1Mean;
+        final float[] ln1Rstd;
+        final float[] qkv;
+        final float[] atty;
+        final float[] lse;
+        final float[] attproj;
+        final float[] residual2;
+        final float[] ln2;
+        final float[] ln2Mean;
+        final float[] ln2Rstd;
+        final float[] fch;
+        final float[] fchGelu;
+        final float[] fcproj;
+        final float[] residual3;
+        final float[] lnf;
+        final float[] lnfMean;
+        final float[] lnfRstd;
+        final float[] logits;
+        final float[] losses;
+        final float[] dresidual;
+        final float[] dln;
+        final float[] datty;
+        final float[] dqkv;
+        final float[] dfch;
+        final float[] dfchGelu;
+        final float[] lnScratch;
+
+        Activations(final GptConfig config, final int B, final int T) {
+            final long L = config.layers();
+            final long C = config.channels();
+            final long BT = (long)B * T;
+            final long inner = config.innerChannels();
+            encoded = alloc("encoded", BT * C);
+            ln1 = alloc("ln1", L * BT * C);
+            ln1Mean = alloc("ln1Mean", L * BT);
+            ln1Rstd = alloc("ln1Rstd", L * BT);
+            qkv = alloc("qkv", L * BT * 3 * C);
+            atty = alloc("atty", L * BT * C);
+            lse = alloc("lse", L * B * config.heads() * T);
+            attproj = alloc("attproj", L * BT * C);
+            residual2 = alloc("residual2", L * BT * C);
+            ln2 = alloc("ln2", L * BT * C);
+            ln2Mean = alloc("ln2Mean", L * BT);
+            ln2Rstd = alloc("ln2Rstd", L * BT);
+            fch = alloc("fch", L * BT * inner);
+            fchGelu = alloc("fchGelu", L * BT * inner);
+            fcproj = alloc("fcproj", L * BT * C);
+            residual3 = alloc("residual3", L * BT * C);
+            lnf = alloc("lnf", BT * C);
+            lnfMean = alloc("lnfMean", BT);
+            lnfRstd = alloc("lnfRstd", BT);
+            logits = alloc("logits", BT * config.vocabSize());
+            losses = alloc("losses", BT);
+            dresidual = alloc("dresidual", BT * C);
+            dln = alloc("dln", BT * C);
+            datty = alloc("datty", BT * C);
+            dqkv = alloc("dqkv", BT * 3 * C);
+            dfch = alloc("dfch", BT * inner);
+            dfchGelu = alloc("dfchGelu", BT * inner);
+            lnScratch = alloc("lnScratch", LayerNorm.scratchLength((int)BT, (int)C));
+        }
+
+        private static float[] alloc(final String name, final long length) {
+            if (length > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("activation " + name + " needs " + length
+                    + " floats, more than one Java array holds; lower the batch size or sequence length");
+            }
+            return new float[(int)length];
+        }
+    }
+}

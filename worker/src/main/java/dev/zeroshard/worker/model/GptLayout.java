@@ -1,0 +1,81 @@
+package dev.zeroshard.worker.model;
+
+import dev.zeroshard.sharding.layout.ParameterLayout;
+import dev.zeroshard.sharding.layout.TensorRange;
+
+/**
+ * Where each GPT-2 parameter lives in the flat buffer: {@code wte}, {@code wpe}, then every block's
+ * tensors together (block 0 first, so a block is one contiguous range, which ZeRO stage 3 gathers
+ * as a unit), then the final LayerNorm. Offsets are precomputed as ints for the hot path.
+ */
+public final class GptLayout {
+    public static final String TOKEN_EMBEDDING = "wte.weight";
+    public static final String POSITION_EMBEDDING = "wpe.weight";
+    public static final String FINAL_NORM_WEIGHT = "ln_f.weight";
+    public static final String FINAL_NORM_BIAS = "ln_f.bias";
+
+    private final GptConfig config;
+    private final ParameterLayout layout;
+    private final int[][] blockOffsets;
+
+    public GptLayout(final GptConfig config) {
+        this.config = config;
+        final ParameterLayout.Builder builder = ParameterLayout.builder()
+            .add(TOKEN_EMBEDDING, config.vocabSize(), config.channels())
+            .add(POSITION_EMBEDDING, config.maxSeqLen(), config.channels());
+        for (int layer = 0; layer < config.layers(); layer++) {
+            for (final BlockTensor tensor : BlockTensor.values()) {
+                builder.add(tensor.name(layer), tensor.shape(config));
+            }
+        }
+        builder.add(FINAL_NORM_WEIGHT, config.channels()).add(FINAL_NORM_BIAS, config.channels());
+        this.layout = builder.build();
+        if (layout.totalElements() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("model has " + layout.totalElements()
+                + " parameters; one flat Java array holds at most " + (Integer.MAX_VALUE - 8));
+        }
+        this.blockOffsets = new int[config.layers()][BlockTensor.values().length];
+        for (int layer = 0; layer < config.layers(); layer++) {
+            for (final BlockTensor tensor : BlockTensor.values()) {
+                blockOffsets[layer][tensor.ordinal()] = offset(tensor.name(layer));
+            }
+        }
+    }
+
+    public GptConfig config() {
+        return config;
+    }
+
+    public ParameterLayout parameters() {
+        return layout;
+    }
+
+    /** Ψ: the number of parameters. */
+    public int totalElements() {
+        return (int)layout.totalElements();
+    }
+
+    /** Offset of a named tensor, in elements. */
+    public int offset(final String name) {
+        return Math.toIntExact(layout.tensor(name).offsetElements());
+    }
+
+    /** Offset of a block tensor, in elements. */
+    public int offset(final BlockTensor tensor, final int layer) {
+        return blockOffsets[layer][tensor.ordinal()];
+    }
+
+    /** The first element of block {@code layer}. */
+    public int blockStart(final int layer) {
+        return offset(BlockTensor.LN_1_WEIGHT, layer);
+    }
+
+    /** One past the last element of block {@code layer}. */
+    public int blockEnd(final int layer) {
+        return Math.toIntExact(layout.tensor(BlockTensor.MLP_PROJ_BIAS.name(layer)).endElements());
+    }
+
+    public TensorRange tensor(final String name) {
+        return layout.tensor(name);
+    }
+}

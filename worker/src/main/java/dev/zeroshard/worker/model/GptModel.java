@@ -1,0 +1,45 @@
+package dev.zeroshard.worker.model;
+
+/**
+ * A GPT-2 instance on one backend: its flat compute parameters and gradients (in the order of
+ * {@link GptLayout}), and forward/backward over one micro-batch of fixed shape (B,T).
+ * Not thread-safe: one training loop drives it.
+ */
+public interface GptModel {
+    GptLayout layout();
+
+    /** Micro-batch size B the activations were sized for. */
+    int batchSize();
+
+    /** Sequence length T the activations were sized for. */
+    int seqLen();
+
+    /** The compute parameters, Ψ floats in layout order (the live buffer on the CPU backend). */
+    float[] parameters();
+
+    /** The gradients, mirroring {@link #parameters()}; backward adds into them. */
+    float[] gradients();
+
+    /** Sets every gradient to zero (start of an optimizer step). */
+    void zeroGradients();
+
+    /**
+     * Forward pass and mean cross-entropy over (B,T) positions, without gradients.
+     *
+     * @param inputs  (B,T) token ids.
+     * @param targets (B,T) next-token ids.
+     */
+    float forward(int[] inputs, int[] targets);
+
+    /**
+     * Forward and backward: adds d(Σ losses · gradScale)/dθ into the gradients, so that
+     * gradScale = 1/(B·T) gives the gradient of this micro-batch's mean loss, and
+     * 1/(B·T·micro-batches) the mean over an accumulated batch.
+     *
+     * @return the mean loss of this micro-batch.
+     */
+    float forwardBackward(int[] inputs, int[] targets, float gradScale);
+
+    /** Called after the caller changed {@link #parameters()} (an optimizer step, a load). */
+    void parametersChanged();
+}

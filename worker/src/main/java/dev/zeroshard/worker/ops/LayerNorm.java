@@ -1,0 +1,99 @@
+package dev.zeroshard.worker.ops;
+
+import java.util.Arrays;
+
+/** LayerNorm over the last dimension, with the statistics forward saves for backward. */
+public final class LayerNorm {
+    private LayerNorm() {
+    }
+
+    /**
+     * out (N,C) = (inp - mean) * rstd * weight + bias, per row.
+     *
+     * @param mean (N) and rstd (N): saved for backward.
+     */
+    public static void forward(final float[] out, final int outOff, final float[] mean, final int meanOff,
+        final float[] rstd, final int rstdOff, final float[] inp, final int inpOff, final float[] params,
+        final int weightOff, final int biasOff, final int N, final int C, final float eps) {
+        Parallel.shared().forRange(N, 8, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                final int x = inpOff + n * C;
+                float sum = 0f;
+                for (int c = 0; c < C; c++) {
+                    sum += inp[x + c];
+                }
+                final float m = sum / C;
+                float var = 0f;
+                for (int c = 0; c < C; c++) {
+                    final float d = inp[x + c] - m;
+                    var += d * d;
+                }
+                final float s = (float)(1.0 / Math.sqrt(var / C + eps));
+                final int o = outOff + n * C;
+                for (int c = 0; c < C; c++) {
+                    out[o + c] = (inp[x + c] - m) * s * params[weightOff + c] + params[biasOff + c];
+                }
+                mean[meanOff + n] = m;
+                rstd[rstdOff + n] = s;
+            }
+        });
+    }
+
+    /**
+     * Adds dinp (N,C), dweight (C) and dbias (C) from dout (N,C):
+     * dnorm = dout * weight; dinp = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)).
+     *
+     * @param scratch at least {@link #scratchLength(int, int)} floats.
+     */
+    public static void backward(final float[] dinp, final int dinpOff, final float[] grads, final int dweightOff,
+        final int dbiasOff, final float[] dout, final int doutOff, final float[] inp, final int inpOff,
+        final float[] params, final int weightOff, final float[] mean, final int meanOff, final float[] rstd,
+        final int rstdOff, final int N, final int C, final float[] scratch) {
+        final int blocks = RowBlocks.count(N);
+        // partials: per block, C sums for dweight then C for dbias
+        Arrays.fill(scratch, 0, blocks * 2 * C, 0f);
+        Parallel.shared().forRange(blocks, (b0, b1) -> {
+            for (int block = b0; block < b1; block++) {
+                final int dw = block * 2 * C;
+                final int db = dw + C;
+                final int rowEnd = Math.min(N, (block + 1) * RowBlocks.ROWS);
+                for (int n = block * RowBlocks.ROWS; n < rowEnd; n++) {
+                    final int x = inpOff + n * C;
+                    final int d = doutOff + n * C;
+                    final float m = mean[meanOff + n];
+                    final float s = rstd[rstdOff + n];
+                    float dnormMean = 0f;
+                    float dnormNormMean = 0f;
+                    for (int c = 0; c < C; c++) {
+                        final float norm = (inp[x + c] - m) * s;
+                        final float dnorm = params[weightOff + c] * dout[d + c];
+                        dnormMean += dnorm;
+                        dnormNormMean += dnorm * norm;
+                    }
+                    dnormMean /= C;
+                    dnormNormMean /= C;
+                    final int di = dinpOff + n * C;
+                    for (int c = 0; c < C; c++) {
+                        final float norm = (inp[x + c] - m) * s;
+                        final float dnorm = params[weightOff + c] * dout[d + c];
+                        scratch[db + c] += dout[d + c];
+                        scratch[dw + c] += norm * dout[d + c];
+                        dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
+                    }
+                }
+            }
+        });
+        for (int block = 0; block < blocks; block++) {
+            final int dw = block * 2 * C;
+            for (int c = 0; c < C; c++) {
+                grads[dweightOff + c] += scratch[dw + c];
+                grads[dbiasOff + c] += scratch[dw + C + c];
+            }
+        }
+    }
+
+    /** Scratch floats {@link #backward} needs for N rows of width C. */
+    public static int scratchLength(final int N, final int C) {
+        return RowBlocks.count(N) * 2 * C;
+    }
+}
