@@ -3,6 +3,7 @@ package dev.zeroshard.cli;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
 import dev.zeroshard.protocol.config.ResolveContext;
+import dev.zeroshard.sharding.collective.CollectiveBench;
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.model.CpuGpt;
@@ -13,16 +14,20 @@ import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
 
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -32,14 +37,14 @@ import java.util.concurrent.Callable;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (see BENCHMARKS.md).",
-    subcommands = {BenchCommand.Train.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Collectives.class})
 final class BenchCommand implements Runnable {
     @Spec
     private CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing benchmark: 'train'");
+        throw new ParameterException(spec.commandLine(), "Missing benchmark: 'train' or 'collectives'");
     }
 
     /** The configurations bench/compare-torch.sh measures on both sides. */
@@ -77,8 +82,8 @@ final class BenchCommand implements Runnable {
             description = "fp32, or bf16 mixed precision (default: ${DEFAULT-VALUE})")
         private String precision;
 
-        @Option(names = "--threads", paramLabel = "K", description = "compute threads (default: the number of cores)")
-        private Integer threads;
+        @Mixin
+        private ThreadsOption threads;
 
         @Option(names = "--batch", paramLabel = "B", description = "override the preset's micro-batch")
         private Integer batch;
@@ -107,7 +112,7 @@ final class BenchCommand implements Runnable {
             if (warmup < 0 || steps < 1) {
                 throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --steps >= 1");
             }
-            Parallel.configure(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+            threads.apply();
             final int b = batch == null ? preset.batch : batch;
             final int t = seq == null ? preset.seqLen : seq;
             final Gemm gemm = mode == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
@@ -171,6 +176,25 @@ final class BenchCommand implements Runnable {
                 }
             }
             return peak;
+        }
+    }
+
+    @Command(
+        name = "collectives",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Time ring collectives over Aeron, ranks as threads of this JVM (nccl-tests figures:",
+            "time, algbw, busbw in GB/s = 1e9 bytes/s; median after warm-up). Options:",
+            "  --ranks 2,4  --sizes 1MiB,8MiB,64MiB,256MiB  --op allreduce,reducescatter,allgather",
+            "  --transport ipc|udp[,..]  --iters N  --warmup N  --driver auto|shared|per-rank  --memcpy  --json",
+            "Needs a heap of about ranks x largest size + 1 GiB (ZEROSHARD_JAVA_OPTS=-Xmx4g)."})
+    static final class Collectives implements Runnable {
+        @Unmatched
+        private List<String> args = new ArrayList<>();
+
+        @Override
+        public void run() {
+            CollectiveBench.parse(args.toArray(new String[0]), System.out).run();
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.ops.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -44,15 +45,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seq", required = true, paramLabel = "T", description = "sequence length")
     private int seq;
 
-    @Option(names = "--threads", paramLabel = "K", description = "compute threads (default: the number of cores)")
-    private Integer threads;
+    @Mixin
+    private ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         if (batch < 1 || seq < 1) {
             throw new ParameterException(spec.commandLine(), "--batch=" + batch + " and --seq=" + seq + " must be >= 1");
         }
-        Parallel.configure(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        threads.apply();
         final GptConfig config = GptConfig.of(ModelConfigs.read(modelFile));
         final CpuGpt model = new CpuGpt(config, batch, seq, Precision.FP32, Gemms.best());
         Gpt2Safetensors.load(weights, model.layout().parameters(), model.parameters(), 0);

@@ -9,6 +9,7 @@ import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.LocalTraining;
 import dev.zeroshard.worker.train.StepMetrics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -51,8 +52,8 @@ final class TrainCommand implements Callable<Integer> {
         description = "tokenizer for text and JSONL data (default: ${DEFAULT-VALUE})")
     private String tokenizer;
 
-    @Option(names = "--threads", paramLabel = "K", description = "compute threads (default: the number of cores)")
-    private Integer threads;
+    @Mixin
+    private ThreadsOption threads;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "seed (default: ${DEFAULT-VALUE})")
     private long seed;
@@ -88,9 +89,9 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Trains a resolved job in this process with a progress line; shared with {@code demo}. */
-    static int train(final PrintWriter out, final ResolvedJob job, final Integer threads, final Path metricsOut,
+    static int train(final PrintWriter out, final ResolvedJob job, final ThreadsOption threads, final Path metricsOut,
         final Optional<Path> initWeights, final Optional<Path> saveWeights) throws Exception {
-        Parallel.configure(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        threads.apply();
         final LocalTraining training = LocalTraining.create(job, initWeights);
         final long tokensPerStep = (long)job.deepspeed().config().batch().trainBatchSize() * job.spec().getData().getSeqLen();
         out.printf(Locale.ROOT, "training %s: %,d parameters, %s, %,d tokens per step, %d threads%n",

@@ -40,6 +40,9 @@ public final class CpuGpt implements GptModel {
     private final float[] params;
     private final float[] grads;
     private final Activations acts;
+    /** Wall time per kind of op, for benchmarks; null (no clock reads) unless enabled. */
+    private long[] opNanos;
+    private long lapStartNs;
 
     public CpuGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision,
         final Gemm gemm) {
@@ -102,6 +105,34 @@ public final class CpuGpt implements GptModel {
         }
     }
 
+    /** Kinds of op whose wall time {@link #opNanos()} reports. */
+    enum Op { ENCODER, LAYER_NORM, MATMUL, ATTENTION, GELU, RESIDUAL, CROSS_ENTROPY, BF16_ROUND, ZERO_FILL }
+
+    /** Starts (or restarts) per-op timing: a benchmark's view, off by default. */
+    void enableOpTiming() {
+        opNanos = new long[Op.values().length];
+    }
+
+    /** Nanoseconds spent per {@link Op} since {@link #enableOpTiming()}, indexed by ordinal. */
+    long[] opNanos() {
+        return opNanos;
+    }
+
+    private void startLaps() {
+        if (opNanos != null) {
+            lapStartNs = System.nanoTime();
+        }
+    }
+
+    /** Charges the time since the previous lap to {@code op}. */
+    private void lap(final Op op) {
+        if (opNanos != null) {
+            final long now = System.nanoTime();
+            opNanos[op.ordinal()] += now - lapStartNs;
+            lapStartNs = now;
+        }
+    }
+
     @Override
     public float forward(final int[] inputs, final int[] targets) {
         checkTokens(inputs, "inputs");
@@ -116,8 +147,10 @@ public final class CpuGpt implements GptModel {
         checkTokens(inputs, "inputs");
         checkTokens(targets, "targets");
         forwardToLogits(inputs);
+        startLaps();
         final float loss = (float)(CrossEntropy.forwardBackward(acts.logits, 0, acts.losses, 0, targets, 0, B * T,
             config.vocabSize(), gradScale) / (B * T));
+        lap(Op.CROSS_ENTROPY);
         backward(inputs);
         return loss;
     }
@@ -134,9 +167,11 @@ public final class CpuGpt implements GptModel {
         final int BT = B * T;
         final float eps = config.layerNormEps();
         final Activations a = acts;
+        startLaps();
 
         Encoder.forward(a.encoded, 0, inputs, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
             layout.offset(GptLayout.POSITION_EMBEDDING), B, T, C);
+            lap(Op.ENCODER);
         for (int l = 0; l < config.layers(); l++) {
             final float[] residual = l == 0 ? a.encoded : a.residual3;
             final int residualOff = l == 0 ? 0 : (l - 1) * BT * C;
@@ -145,33 +180,50 @@ public final class CpuGpt implements GptModel {
             // attention sub-block: x + proj(attn(ln_1(x)))
             LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, params,
                 layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
+                lap(Op.LAYER_NORM);
             roundMatrixInput(a.ln1, btc, BT * C);
+            lap(Op.BF16_ROUND);
             Matmul.forward(gemm, a.qkv, l * BT * 3 * C, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
                 params, layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
+                lap(Op.MATMUL);
             FlashAttention.forward(a.atty, btc, a.lse, l * B * NH * T, a.qkv, l * BT * 3 * C, B, T, C, NH);
+            lap(Op.ATTENTION);
             roundMatrixInput(a.atty, btc, BT * C);
+            lap(Op.BF16_ROUND);
             Matmul.forward(gemm, a.attproj, btc, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
                 params, layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
+                lap(Op.MATMUL);
             Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
+            lap(Op.RESIDUAL);
             // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
             LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, params,
                 layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l), BT, C, eps);
+                lap(Op.LAYER_NORM);
             roundMatrixInput(a.ln2, btc, BT * C);
+            lap(Op.BF16_ROUND);
             final int bti = l * BT * inner;
             Matmul.forward(gemm, a.fch, bti, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
                 params, layout.offset(MLP_FC_BIAS, l), BT, C, inner);
+                lap(Op.MATMUL);
             Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
+            lap(Op.GELU);
             roundMatrixInput(a.fchGelu, bti, BT * inner);
+            lap(Op.BF16_ROUND);
             Matmul.forward(gemm, a.fcproj, btc, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
                 params, layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
+                lap(Op.MATMUL);
             Residual.forward(a.residual3, btc, a.residual2, btc, a.fcproj, btc, BT * C);
+            lap(Op.RESIDUAL);
         }
         final int last = (config.layers() - 1) * BT * C;
         LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, params,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
+            lap(Op.LAYER_NORM);
         roundMatrixInput(a.lnf, 0, BT * C);
+        lap(Op.BF16_ROUND);
         Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
             BT, C, config.vocabSize());
+            lap(Op.MATMUL);
     }
 
     /** Backward from the dlogits that cross-entropy left in the logits buffer. */
@@ -181,18 +233,23 @@ public final class CpuGpt implements GptModel {
         final int inner = config.innerChannels();
         final int BT = B * T;
         final Activations a = acts;
+        startLaps();
         final int wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
 
         // d(residual stream): one buffer the residual connections pass through unchanged
         final float[] dres = a.dresidual;
         Arrays.fill(dres, 0f);
+        lap(Op.ZERO_FILL);
         Arrays.fill(a.dln, 0f);
+        lap(Op.ZERO_FILL);
         Matmul.backwardTransposed(gemm, a.dln, 0, grads, wte, a.logits, 0, a.lnf, 0, params, wte,
             BT, C, config.vocabSize());
+            lap(Op.MATMUL);
         final int last = (config.layers() - 1) * BT * C;
         LayerNorm.backward(dres, 0, grads, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
             layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, last, params,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+            lap(Op.LAYER_NORM);
 
         for (int l = config.layers() - 1; l >= 0; l--) {
             final float[] residual = l == 0 ? a.encoded : a.residual3;
@@ -202,35 +259,50 @@ public final class CpuGpt implements GptModel {
             final int bti = l * BT * inner;
             // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
             Arrays.fill(a.dfchGelu, 0f);
+            lap(Op.ZERO_FILL);
             Matmul.backward(gemm, a.dfchGelu, 0, grads, layout.offset(MLP_PROJ_WEIGHT, l), grads,
                 layout.offset(MLP_PROJ_BIAS, l), dres, 0, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
                 BT, inner, C);
+                lap(Op.MATMUL);
             Arrays.fill(a.dfch, 0f);
+            lap(Op.ZERO_FILL);
             Gelu.backward(a.dfch, 0, a.fch, bti, a.dfchGelu, 0, BT * inner);
+            lap(Op.GELU);
             Arrays.fill(a.dln, 0f);
+            lap(Op.ZERO_FILL);
             Matmul.backward(gemm, a.dln, 0, grads, layout.offset(MLP_FC_WEIGHT, l), grads,
                 layout.offset(MLP_FC_BIAS, l), a.dfch, 0, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
                 BT, C, inner);
+                lap(Op.MATMUL);
             LayerNorm.backward(dres, 0, grads, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l),
                 a.dln, 0, a.residual2, btc, params, layout.offset(LN_2_WEIGHT, l), a.ln2Mean, bt, a.ln2Rstd, bt,
                 BT, C, a.lnScratch);
+                lap(Op.LAYER_NORM);
             // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
             Arrays.fill(a.datty, 0f);
+            lap(Op.ZERO_FILL);
             Matmul.backward(gemm, a.datty, 0, grads, layout.offset(ATTN_PROJ_WEIGHT, l), grads,
                 layout.offset(ATTN_PROJ_BIAS, l), dres, 0, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
                 BT, C, C);
+                lap(Op.MATMUL);
             Arrays.fill(a.dqkv, 0f);
+            lap(Op.ZERO_FILL);
             FlashAttention.backward(a.dqkv, 0, a.datty, 0, a.atty, btc, a.lse, l * B * NH * T, a.qkv,
                 l * BT * 3 * C, B, T, C, NH);
+                lap(Op.ATTENTION);
             Arrays.fill(a.dln, 0f);
+            lap(Op.ZERO_FILL);
             Matmul.backward(gemm, a.dln, 0, grads, layout.offset(ATTN_QKV_WEIGHT, l), grads,
                 layout.offset(ATTN_QKV_BIAS, l), a.dqkv, 0, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
                 BT, C, 3 * C);
+                lap(Op.MATMUL);
             LayerNorm.backward(dres, 0, grads, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
                 a.dln, 0, residual, residualOff, params, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, bt, a.ln1Rstd,
                 bt, BT, C, a.lnScratch);
+                lap(Op.LAYER_NORM);
         }
         Encoder.backward(grads, wte, layout.offset(GptLayout.POSITION_EMBEDDING), dres, 0, inputs, 0, B, T, C);
+        lap(Op.ENCODER);
     }
 
     private void roundMatrixInput(final float[] buffer, final int off, final int length) {

@@ -9,10 +9,6 @@ public final class Bf16Rounding {
 
     /** Rounds {@code length} floats at {@code off} to the nearest bf16 (ties to even). */
     public static void roundInPlace(final float[] buffer, final int off, final int length) {
-        Parallel.shared().forRange(length, 16384, (from, to) -> {
-            for (int i = off + from; i < off + to; i++) {
-                buffer[i] = Bf16.round(buffer[i]);
-            }
-        });
+        Parallel.shared().forRange(length, 16384, (from, to) -> Bf16.roundInPlace(buffer, off + from, to - from));
     }
 }

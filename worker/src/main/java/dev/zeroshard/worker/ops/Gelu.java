@@ -1,20 +1,32 @@
 package dev.zeroshard.worker.ops;
 
-/** GELU with GPT-2's tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))). */
+/**
+ * GELU with GPT-2's tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))), computed as
+ * the identical x · σ(2u) (u the tanh argument, σ the logistic function: 0.5(1 + tanh u) = σ(2u)),
+ * which needs one exponential and no tanh (HotSpot does not intrinsify {@code Math.tanh}). The
+ * derivative follows from σ' = σ(1 − σ): gelu' = s + 2 x s (1 − s) u' with s = σ(2u). Vectorised
+ * by {@link GeluSimd} where the Vector API is present, with the same values (see {@link Simd}).
+ */
 public final class Gelu {
-    private static final float SQRT_2_OVER_PI = (float)Math.sqrt(2.0 / Math.PI);
-    private static final float CUBE = 0.044715f;
+    static final float SQRT_2_OVER_PI = (float)Math.sqrt(2.0 / Math.PI);
+    static final float CUBE = 0.044715f;
+    /** −2·sqrt(2/π): e^(−2u) = exp(MINUS_TWO_K · (1 + 0.044715 x²) · x). */
+    static final float MINUS_TWO_K = -2f * SQRT_2_OVER_PI;
+    static final float CUBE3 = 3f * CUBE;
+    /** Elements per parallel chunk: enough to amortise the hand-off. */
+    private static final int MIN_CHUNK = 8192;
 
     private Gelu() {
     }
 
-    /** out (N) = gelu(inp (N)). */
+    /** out (N) = gelu(inp (N)); out may be inp (in place). */
     public static void forward(final float[] out, final int outOff, final float[] inp, final int inpOff, final int N) {
-        Parallel.shared().forRange(N, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
+        Parallel.shared().forRange(N, MIN_CHUNK, (from, to) -> {
+            final int done = Simd.ENABLED ? GeluSimd.forward(out, outOff, inp, inpOff, from, to) : from;
+            for (int i = done; i < to; i++) {
                 final float x = inp[inpOff + i];
-                final float u = SQRT_2_OVER_PI * (x + CUBE * x * x * x);
-                out[outOff + i] = 0.5f * x * (1f + (float)Math.tanh(u));
+                final float e = Simd.exp(Math.fma(x * x, CUBE, 1f) * x * MINUS_TWO_K);
+                out[outOff + i] = x / (e + 1f);
             }
         });
     }
@@ -22,14 +34,27 @@ public final class Gelu {
     /** Adds dinp (N) += gelu'(inp) * dout. */
     public static void backward(final float[] dinp, final int dinpOff, final float[] inp, final int inpOff,
         final float[] dout, final int doutOff, final int N) {
-        Parallel.shared().forRange(N, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) {
+        backward(dinp, dinpOff, inp, inpOff, dout, doutOff, N, true);
+    }
+
+    /**
+     * dinp (N) = gelu'(inp) · dout, added to dinp when {@code accumulate}, else written over it (dinp
+     * may then be dout: in place).
+     */
+    public static void backward(final float[] dinp, final int dinpOff, final float[] inp, final int inpOff,
+        final float[] dout, final int doutOff, final int N, final boolean accumulate) {
+        Parallel.shared().forRange(N, MIN_CHUNK, (from, to) -> {
+            final int done = Simd.ENABLED
+                ? GeluSimd.backward(dinp, dinpOff, inp, inpOff, dout, doutOff, from, to, accumulate) : from;
+            for (int i = done; i < to; i++) {
                 final float x = inp[inpOff + i];
-                final float u = SQRT_2_OVER_PI * (x + CUBE * x * x * x);
-                final float th = (float)Math.tanh(u);
-                final float sech2 = 1f - th * th;
-                final float grad = 0.5f * (1f + th) + 0.5f * x * sech2 * SQRT_2_OVER_PI * (1f + 3f * CUBE * x * x);
-                dinp[dinpOff + i] += grad * dout[doutOff + i];
+                final float x2 = x * x;
+                final float s = 1f / (Simd.exp(Math.fma(x2, CUBE, 1f) * x * MINUS_TWO_K) + 1f);
+                final float du = Math.fma(x2, CUBE3, 1f) * SQRT_2_OVER_PI;
+                // ×2 is exact, so it needs no fused form to match the vector path
+                final float grad = (1f - s) * s * x * du * 2f + s;
+                final float prior = accumulate ? dinp[dinpOff + i] : 0f;
+                dinp[dinpOff + i] = Math.fma(grad, dout[doutOff + i], prior);
             }
         });
     }

@@ -34,6 +34,25 @@ class FlashAttentionTest {
         "1, 600, 64, 2",
     })
     void shouldMatchNaiveAttentionWhenShapesVary(final int B, final int T, final int C, final int NH) {
+        checkAgainstNaive(B, T, C, NH, Variant.DEFAULT);
+    }
+
+    @ParameterizedTest(name = "B={0} T={1} C={2} NH={3}")
+    @CsvSource({"2, 77, 48, 3", "1, 300, 256, 4", "1, 70, 10, 2"})
+    void shouldMatchNaiveAttentionWhenVectorApiIsAbsent(final int B, final int T, final int C, final int NH) {
+        checkAgainstNaive(B, T, C, NH, Variant.SCALAR);
+    }
+
+    @ParameterizedTest(name = "B={0} T={1} C={2} NH={3}")
+    @CsvSource({"2, 77, 48, 3", "1, 70, 10, 2"})
+    void shouldOverwriteGradientWhenNotAccumulating(final int B, final int T, final int C, final int NH) {
+        checkAgainstNaive(B, T, C, NH, Variant.OVERWRITE);
+    }
+
+    /** Which entry point computes the attention. */
+    private enum Variant { DEFAULT, SCALAR, OVERWRITE }
+
+    private static void checkAgainstNaive(final int B, final int T, final int C, final int NH, final Variant variant) {
         final Random random = new Random(31L * T + C);
         final float[] qkv = padded(random, QKV_OFF, B * T * 3 * C, 1.5f);
         final float[] dout = padded(random, OUT_OFF, B * T * C, 1f);
@@ -43,10 +62,19 @@ class FlashAttentionTest {
         Arrays.fill(lse, SENTINEL);
         final float[] dqkv = new float[QKV_OFF + B * T * 3 * C + PAD];
         Arrays.fill(dqkv, SENTINEL);
-        Arrays.fill(dqkv, QKV_OFF, QKV_OFF + B * T * 3 * C, 0f);
+        if (variant != Variant.OVERWRITE) {
+            Arrays.fill(dqkv, QKV_OFF, QKV_OFF + B * T * 3 * C, 0f);
+        }
 
-        FlashAttention.forward(out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B, T, C, NH);
-        FlashAttention.backward(dqkv, QKV_OFF, dout, OUT_OFF, out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B, T, C, NH);
+        if (variant == Variant.SCALAR) {
+            FlashAttentionScalar.forward(out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B, T, C, NH);
+            FlashAttentionScalar.backward(dqkv, QKV_OFF, dout, OUT_OFF, out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B,
+                T, C, NH);
+        } else {
+            FlashAttention.forward(out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B, T, C, NH);
+            FlashAttention.backward(dqkv, QKV_OFF, dout, OUT_OFF, out, OUT_OFF, lse, LSE_OFF, qkv, QKV_OFF, B, T, C,
+                NH, variant == Variant.DEFAULT);
+        }
 
         final double[] qkvD = slice(qkv, QKV_OFF, B * T * 3 * C);
         final double[] expectedOut = new double[B * T * C];
@@ -135,7 +163,7 @@ class FlashAttentionTest {
             x[i] = -63f * i / (n - 1);
         }
         final float[] y = x.clone();
-        FlashAttention.exp2Diff(y, new float[n], 0, n);
+        FlashAttentionScalar.exp2Diff(y, new float[n], 0, n);
         double worst = 0.0;
         for (int i = 0; i < n; i++) {
             final double exact = Math.pow(2.0, x[i]);
@@ -146,7 +174,7 @@ class FlashAttentionTest {
         final float[] shifted = {3f, 2.5f, 0f, -100f, Float.NEGATIVE_INFINITY};
         final float[] three = new float[shifted.length];
         Arrays.fill(three, 3f);
-        FlashAttention.exp2Diff(shifted, three, 0, shifted.length);
+        FlashAttentionScalar.exp2Diff(shifted, three, 0, shifted.length);
         assertThat(shifted[0]).isEqualTo(1f);
         assertThat((double)shifted[1]).isCloseTo(Math.sqrt(0.5), offset(1e-7));
         assertThat((double)shifted[2]).isCloseTo(0.125, offset(1e-8));

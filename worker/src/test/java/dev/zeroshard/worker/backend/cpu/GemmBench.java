@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.backend.cpu;
 
+import dev.zeroshard.sharding.numeric.Bf16;
+
 import dev.zeroshard.worker.ops.Parallel;
 import java.util.ArrayList;
 import java.util.List;

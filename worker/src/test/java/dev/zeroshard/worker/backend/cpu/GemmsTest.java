@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.backend.cpu;
 
+import dev.zeroshard.sharding.numeric.Bf16;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

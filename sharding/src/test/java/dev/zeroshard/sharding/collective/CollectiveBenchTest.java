@@ -1,0 +1,47 @@
+package dev.zeroshard.sharding.collective;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class CollectiveBenchTest {
+    @Test
+    void shouldPrintOneJsonObjectPerPointWhenAskedForJson() {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final List<CollectiveBench.Result> results = CollectiveBench.parse(new String[] {"--ranks", "2",
+            "--sizes", "64KiB", "--op", "allreduce,reducescatter", "--transport", "ipc", "--iters", "3", "--warmup",
+            "1", "--json", "--memcpy"}, new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+        final String[] lines = bytes.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).startsWith("{\"op\":\"memcpy\",\"ranks\":1,\"bytes\":65536,\"transport\":\"memory\"");
+        assertThat(lines[1]).startsWith("{\"op\":\"allreduce\",\"ranks\":2,\"bytes\":65536,\"transport\":\"ipc\","
+            + "\"time_s\":").contains("\"algbw_gbps\":").contains("\"busbw_gbps\":");
+        assertThat(lines[2]).startsWith("{\"op\":\"reducescatter\"");
+        assertThat(results.get(1).busbwGbps()).isCloseTo(results.get(1).algbwGbps(), within(1e-9));
+    }
+
+    @Test
+    void shouldUseTheNcclTestsBusFactorsWhenConvertingBandwidth() {
+        assertThat(CollectiveBench.busFactor(CollectiveKind.ALL_REDUCE, 4)).isEqualTo(1.5);
+        assertThat(CollectiveBench.busFactor(CollectiveKind.REDUCE_SCATTER, 4)).isEqualTo(0.75);
+        assertThat(CollectiveBench.busFactor(CollectiveKind.ALL_GATHER, 2)).isEqualTo(0.5);
+    }
+
+    @Test
+    void shouldNameTheArgumentWhenItIsUnknown() {
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--rank", "2"}, System.out))
+            .hasMessageContaining("unknown argument '--rank'");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--op", "alltoall"}, System.out))
+            .hasMessageContaining("unknown collective 'alltoall'");
+    }
+}
