@@ -1,6 +1,7 @@
 package dev.zeroshard.worker.model;
 
 import dev.zeroshard.worker.backend.cpu.Gemm;
+import dev.zeroshard.worker.ops.Bf16Convert;
 import dev.zeroshard.worker.ops.Bf16Rounding;
 import dev.zeroshard.worker.ops.CrossEntropy;
 import dev.zeroshard.worker.ops.Encoder;
@@ -39,6 +40,11 @@ public final class CpuGpt implements GptModel {
     private final int T;
     private final float[] params;
     private final float[] grads;
+    /**
+     * BF16 mode: the compute weights as bf16 bits, the layout of {@link #params}, refreshed by
+     * {@link #parametersChanged()} so that no product re-rounds them; null in FP32 mode.
+     */
+    private final short[] paramBits;
     private final Activations acts;
     /** Wall time per kind of op, for benchmarks; null (no clock reads) unless enabled. */
     private long[] opNanos;
@@ -61,7 +67,8 @@ public final class CpuGpt implements GptModel {
         this.T = seqLen;
         this.params = new float[layout.totalElements()];
         this.grads = new float[layout.totalElements()];
-        this.acts = new Activations(config, batchSize, seqLen);
+        this.paramBits = precision == Precision.BF16 ? new short[layout.totalElements()] : null;
+        this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16);
     }
 
     @Override
@@ -102,6 +109,7 @@ public final class CpuGpt implements GptModel {
     public void parametersChanged() {
         if (precision == Precision.BF16) {
             Bf16Rounding.roundInPlace(params, 0, params.length);
+            Bf16Convert.toBits(params, 0, paramBits, 0, params.length);
         }
     }
 
@@ -181,17 +189,18 @@ public final class CpuGpt implements GptModel {
             LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, params,
                 layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
                 lap(Op.LAYER_NORM);
-            roundMatrixInput(a.ln1, btc, BT * C);
+            toMatrixInput(a.ln1, a.ln1Bits, btc, BT * C, false);
             lap(Op.BF16_ROUND);
-            Matmul.forward(gemm, a.qkv, l * BT * 3 * C, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
-                params, layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
+            linearForward(a.qkv, l * BT * 3 * C, a.ln1, a.ln1Bits, btc, layout.offset(ATTN_QKV_WEIGHT, l),
+                layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
                 lap(Op.MATMUL);
             FlashAttention.forward(a.atty, btc, a.lse, l * B * NH * T, a.qkv, l * BT * 3 * C, B, T, C, NH);
             lap(Op.ATTENTION);
-            roundMatrixInput(a.atty, btc, BT * C);
+            // attention backward reads atty (its output O) at bf16 precision too, as autocast keeps O in bf16
+            toMatrixInput(a.atty, a.attyBits, btc, BT * C, true);
             lap(Op.BF16_ROUND);
-            Matmul.forward(gemm, a.attproj, btc, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
-                params, layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
+            linearForward(a.attproj, btc, a.atty, a.attyBits, btc, layout.offset(ATTN_PROJ_WEIGHT, l),
+                layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
                 lap(Op.MATMUL);
             Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
             lap(Op.RESIDUAL);
@@ -199,18 +208,18 @@ public final class CpuGpt implements GptModel {
             LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, params,
                 layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l), BT, C, eps);
                 lap(Op.LAYER_NORM);
-            roundMatrixInput(a.ln2, btc, BT * C);
+            toMatrixInput(a.ln2, a.ln2Bits, btc, BT * C, false);
             lap(Op.BF16_ROUND);
             final int bti = l * BT * inner;
-            Matmul.forward(gemm, a.fch, bti, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
-                params, layout.offset(MLP_FC_BIAS, l), BT, C, inner);
+            linearForward(a.fch, bti, a.ln2, a.ln2Bits, btc, layout.offset(MLP_FC_WEIGHT, l),
+                layout.offset(MLP_FC_BIAS, l), BT, C, inner);
                 lap(Op.MATMUL);
             Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
             lap(Op.GELU);
-            roundMatrixInput(a.fchGelu, bti, BT * inner);
+            toMatrixInput(a.fchGelu, a.fchGeluBits, bti, BT * inner, false);
             lap(Op.BF16_ROUND);
-            Matmul.forward(gemm, a.fcproj, btc, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
-                params, layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
+            linearForward(a.fcproj, btc, a.fchGelu, a.fchGeluBits, bti, layout.offset(MLP_PROJ_WEIGHT, l),
+                layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
                 lap(Op.MATMUL);
             Residual.forward(a.residual3, btc, a.residual2, btc, a.fcproj, btc, BT * C);
             lap(Op.RESIDUAL);
@@ -219,10 +228,15 @@ public final class CpuGpt implements GptModel {
         LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, params,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
             lap(Op.LAYER_NORM);
-        roundMatrixInput(a.lnf, 0, BT * C);
+        toMatrixInput(a.lnf, a.lnfBits, 0, BT * C, false);
         lap(Op.BF16_ROUND);
-        Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
-            BT, C, config.vocabSize());
+        if (paramBits != null) {
+            Matmul.forwardTransposedBf16(gemm, a.logits, 0, a.lnfBits, 0, paramBits,
+                layout.offset(GptLayout.TOKEN_EMBEDDING), BT, C, config.vocabSize());
+        } else {
+            Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
+                BT, C, config.vocabSize());
+        }
             lap(Op.MATMUL);
     }
 
@@ -242,8 +256,13 @@ public final class CpuGpt implements GptModel {
         lap(Op.ZERO_FILL);
         Arrays.fill(a.dln, 0f);
         lap(Op.ZERO_FILL);
-        Matmul.backwardTransposed(gemm, a.dln, 0, grads, wte, a.logits, 0, a.lnf, 0, params, wte,
-            BT, C, config.vocabSize());
+        if (paramBits != null) {
+            Matmul.backwardTransposedBf16(gemm, a.dln, 0, grads, wte, a.logits, 0, a.doutBits, a.lnfBits, 0,
+                paramBits, wte, BT, C, config.vocabSize());
+        } else {
+            Matmul.backwardTransposed(gemm, a.dln, 0, grads, wte, a.logits, 0, a.lnf, 0, params, wte,
+                BT, C, config.vocabSize());
+        }
             lap(Op.MATMUL);
         final int last = (config.layers() - 1) * BT * C;
         LayerNorm.backward(dres, 0, grads, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
@@ -260,9 +279,8 @@ public final class CpuGpt implements GptModel {
             // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
             Arrays.fill(a.dfchGelu, 0f);
             lap(Op.ZERO_FILL);
-            Matmul.backward(gemm, a.dfchGelu, 0, grads, layout.offset(MLP_PROJ_WEIGHT, l), grads,
-                layout.offset(MLP_PROJ_BIAS, l), dres, 0, a.fchGelu, bti, params, layout.offset(MLP_PROJ_WEIGHT, l),
-                BT, inner, C);
+            linearBackward(a.dfchGelu, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l), dres,
+                a.fchGelu, a.fchGeluBits, bti, BT, inner, C);
                 lap(Op.MATMUL);
             Arrays.fill(a.dfch, 0f);
             lap(Op.ZERO_FILL);
@@ -270,9 +288,8 @@ public final class CpuGpt implements GptModel {
             lap(Op.GELU);
             Arrays.fill(a.dln, 0f);
             lap(Op.ZERO_FILL);
-            Matmul.backward(gemm, a.dln, 0, grads, layout.offset(MLP_FC_WEIGHT, l), grads,
-                layout.offset(MLP_FC_BIAS, l), a.dfch, 0, a.ln2, btc, params, layout.offset(MLP_FC_WEIGHT, l),
-                BT, C, inner);
+            linearBackward(a.dln, layout.offset(MLP_FC_WEIGHT, l), layout.offset(MLP_FC_BIAS, l), a.dfch,
+                a.ln2, a.ln2Bits, btc, BT, C, inner);
                 lap(Op.MATMUL);
             LayerNorm.backward(dres, 0, grads, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l),
                 a.dln, 0, a.residual2, btc, params, layout.offset(LN_2_WEIGHT, l), a.ln2Mean, bt, a.ln2Rstd, bt,
@@ -281,9 +298,8 @@ public final class CpuGpt implements GptModel {
             // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
             Arrays.fill(a.datty, 0f);
             lap(Op.ZERO_FILL);
-            Matmul.backward(gemm, a.datty, 0, grads, layout.offset(ATTN_PROJ_WEIGHT, l), grads,
-                layout.offset(ATTN_PROJ_BIAS, l), dres, 0, a.atty, btc, params, layout.offset(ATTN_PROJ_WEIGHT, l),
-                BT, C, C);
+            linearBackward(a.datty, layout.offset(ATTN_PROJ_WEIGHT, l), layout.offset(ATTN_PROJ_BIAS, l), dres,
+                a.atty, a.attyBits, btc, BT, C, C);
                 lap(Op.MATMUL);
             Arrays.fill(a.dqkv, 0f);
             lap(Op.ZERO_FILL);
@@ -292,9 +308,8 @@ public final class CpuGpt implements GptModel {
                 lap(Op.ATTENTION);
             Arrays.fill(a.dln, 0f);
             lap(Op.ZERO_FILL);
-            Matmul.backward(gemm, a.dln, 0, grads, layout.offset(ATTN_QKV_WEIGHT, l), grads,
-                layout.offset(ATTN_QKV_BIAS, l), a.dqkv, 0, a.ln1, btc, params, layout.offset(ATTN_QKV_WEIGHT, l),
-                BT, C, 3 * C);
+            linearBackward(a.dln, layout.offset(ATTN_QKV_WEIGHT, l), layout.offset(ATTN_QKV_BIAS, l), a.dqkv,
+                a.ln1, a.ln1Bits, btc, BT, C, 3 * C);
                 lap(Op.MATMUL);
             LayerNorm.backward(dres, 0, grads, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
                 a.dln, 0, residual, residualOff, params, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, bt, a.ln1Rstd,
@@ -305,9 +320,41 @@ public final class CpuGpt implements GptModel {
         lap(Op.ENCODER);
     }
 
-    private void roundMatrixInput(final float[] buffer, final int off, final int length) {
-        if (precision == Precision.BF16) {
-            Bf16Rounding.roundInPlace(buffer, off, length);
+    /**
+     * BF16 mode: writes the bf16 bits of a matrix input (also rounding {@code buffer} in place when
+     * {@code roundSource}, for fp32 readers that must see bf16 values); FP32 mode: nothing.
+     */
+    private void toMatrixInput(final float[] buffer, final short[] bits, final int off, final int length,
+        final boolean roundSource) {
+        if (bits == null) {
+            return;
+        }
+        if (roundSource) {
+            Bf16Convert.toBitsRoundingSource(buffer, off, bits, off, length);
+        } else {
+            Bf16Convert.toBits(buffer, off, bits, off, length);
+        }
+    }
+
+    /** out (N,OC) = inp (N,C) · weight + bias: bf16 operands in BF16 mode, else fp32. */
+    private void linearForward(final float[] out, final int outOff, final float[] inp, final short[] inpBits,
+        final int inpOff, final int weightOff, final int biasOff, final int n, final int c, final int oc) {
+        if (paramBits != null) {
+            Matmul.forwardBf16(gemm, out, outOff, inpBits, inpOff, paramBits, weightOff, params, biasOff, n, c, oc);
+        } else {
+            Matmul.forward(gemm, out, outOff, inp, inpOff, params, weightOff, params, biasOff, n, c, oc);
+        }
+    }
+
+    /** Adds the gradients of {@link #linearForward} (dinp from offset 0, dout (N,OC) from offset 0). */
+    private void linearBackward(final float[] dinp, final int weightOff, final int biasOff, final float[] dout,
+        final float[] inp, final short[] inpBits, final int inpOff, final int n, final int c, final int oc) {
+        if (paramBits != null) {
+            Matmul.backwardBf16(gemm, dinp, 0, grads, weightOff, grads, biasOff, dout, 0, acts.doutBits, inpBits,
+                inpOff, paramBits, weightOff, n, c, oc);
+        } else {
+            Matmul.backward(gemm, dinp, 0, grads, weightOff, grads, biasOff, dout, 0, inp, inpOff, params, weightOff,
+                n, c, oc);
         }
     }
 
@@ -355,8 +402,16 @@ public final class CpuGpt implements GptModel {
         final float[] dfch;
         final float[] dfchGelu;
         final float[] lnScratch;
+        /** BF16 mode only (else null): bf16 bits of the matrix inputs, shaped as their fp32 twins. */
+        final short[] ln1Bits;
+        final short[] attyBits;
+        final short[] ln2Bits;
+        final short[] fchGeluBits;
+        final short[] lnfBits;
+        /** BF16 mode only: one backward product's dout as bf16, (B·T, max(3C, 4C, V)). */
+        final short[] doutBits;
 
-        Activations(final GptConfig config, final int B, final int T) {
+        Activations(final GptConfig config, final int B, final int T, final boolean bf16) {
             final long L = config.layers();
             final long C = config.channels();
             final long BT = (long)B * T;
@@ -389,6 +444,20 @@ public final class CpuGpt implements GptModel {
             dfch = alloc("dfch", BT * inner);
             dfchGelu = alloc("dfchGelu", BT * inner);
             lnScratch = alloc("lnScratch", LayerNorm.scratchLength((int)BT, (int)C));
+            ln1Bits = bf16 ? allocBits("ln1Bits", L * BT * C) : null;
+            attyBits = bf16 ? allocBits("attyBits", L * BT * C) : null;
+            ln2Bits = bf16 ? allocBits("ln2Bits", L * BT * C) : null;
+            fchGeluBits = bf16 ? allocBits("fchGeluBits", L * BT * inner) : null;
+            lnfBits = bf16 ? allocBits("lnfBits", BT * C) : null;
+            doutBits = bf16 ? allocBits("doutBits", BT * Math.max(Math.max(3 * C, inner), config.vocabSize())) : null;
+        }
+
+        private static short[] allocBits(final String name, final long length) {
+            if (length > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("activation " + name + " needs " + length
+                    + " bf16 values, more than one Java array holds; lower the batch size or sequence length");
+            }
+            return new short[(int)length];
         }
 
         private static float[] alloc(final String name, final long length) {

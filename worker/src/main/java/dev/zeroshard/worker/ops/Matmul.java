@@ -70,6 +70,60 @@ public final class Matmul {
         gemm.sgemm(true, false, v, c, n, 1f, dout, doutOff, v, inp, inpOff, c, 1f, dweight, dweightOff, c);
     }
 
+    /**
+     * bf16 {@link #forward}: inp (N,C) and weight (C,OC) are bf16 bit patterns, out and bias fp32,
+     * products accumulated in fp32 ({@link Gemm#bf16gemm}).
+     */
+    public static void forwardBf16(final Gemm gemm, final float[] out, final int outOff, final short[] inp,
+        final int inpOff, final short[] weight, final int weightOff, final float[] bias, final int biasOff,
+        final int n, final int c, final int oc) {
+        if (bias != null) {
+            broadcastRows(out, outOff, bias, biasOff, n, oc);
+        }
+        gemm.bf16gemm(false, false, n, oc, c, 1f, inp, inpOff, c, weight, weightOff, oc, bias != null ? 1f : 0f,
+            out, outOff, oc);
+    }
+
+    /**
+     * bf16 {@link #backward}: dout (N,OC) is fp32 and is rounded to bf16 once into
+     * {@code doutBits} (at least N·OC, from 0) for both products, as autocast does; inp and weight
+     * are bf16 bit patterns; dinp, dweight and dbias accumulate in fp32 (dbias from the fp32 dout).
+     */
+    public static void backwardBf16(final Gemm gemm, final float[] dinp, final int dinpOff, final float[] dweight,
+        final int dweightOff, final float[] dbias, final int dbiasOff, final float[] dout, final int doutOff,
+        final short[] doutBits, final short[] inp, final int inpOff, final short[] weight, final int weightOff,
+        final int n, final int c, final int oc) {
+        Bf16Convert.toBits(dout, doutOff, doutBits, 0, n * oc);
+        // dinp (N,C) += dout (N,OC) · (weight (C,OC))ᵀ
+        gemm.bf16gemm(false, true, n, c, oc, 1f, doutBits, 0, oc, weight, weightOff, oc, 1f, dinp, dinpOff, c);
+        // dweight (C,OC) += (inp (N,C))ᵀ · dout (N,OC)
+        gemm.bf16gemm(true, false, c, oc, n, 1f, inp, inpOff, c, doutBits, 0, oc, 1f, dweight, dweightOff, oc);
+        if (dbias != null) {
+            sumRows(dbias, dbiasOff, dout, doutOff, n, oc);
+        }
+    }
+
+    /** bf16 {@link #forwardTransposed}: inp (N,C) and weight (V,C) are bf16 bit patterns. */
+    public static void forwardTransposedBf16(final Gemm gemm, final float[] out, final int outOff, final short[] inp,
+        final int inpOff, final short[] weight, final int weightOff, final int n, final int c, final int v) {
+        gemm.bf16gemm(false, true, n, v, c, 1f, inp, inpOff, c, weight, weightOff, c, 0f, out, outOff, v);
+    }
+
+    /**
+     * bf16 {@link #backwardTransposed}: dout (N,V) is rounded once into {@code doutBits} (at least
+     * N·V, from 0); inp (N,C) and weight (V,C) are bf16 bit patterns.
+     */
+    public static void backwardTransposedBf16(final Gemm gemm, final float[] dinp, final int dinpOff,
+        final float[] dweight, final int dweightOff, final float[] dout, final int doutOff, final short[] doutBits,
+        final short[] inp, final int inpOff, final short[] weight, final int weightOff, final int n, final int c,
+        final int v) {
+        Bf16Convert.toBits(dout, doutOff, doutBits, 0, n * v);
+        // dinp (N,C) += dout (N,V) · weight (V,C)
+        gemm.bf16gemm(false, false, n, c, v, 1f, doutBits, 0, v, weight, weightOff, c, 1f, dinp, dinpOff, c);
+        // dweight (V,C) += (dout (N,V))ᵀ · inp (N,C)
+        gemm.bf16gemm(true, false, v, c, n, 1f, doutBits, 0, v, inp, inpOff, c, 1f, dweight, dweightOff, c);
+    }
+
     /** Every row of out (N,OC) = bias (OC). */
     private static void broadcastRows(final float[] out, final int outOff, final float[] bias, final int biasOff,
         final int n, final int oc) {

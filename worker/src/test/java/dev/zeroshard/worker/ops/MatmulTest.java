@@ -188,4 +188,56 @@ class MatmulTest {
         assertNear(dinp, 0, expectedDinp, "dinp");
         assertNear(dwte, 7, expectedDwte, "dwte");
     }
+
+    private static short[] bits(final float[] x) {
+        final short[] b = new short[x.length];
+        Bf16Convert.toBits(x, 0, b, 0, x.length);
+        return b;
+    }
+
+    @ParameterizedTest
+    @MethodSource("gemms")
+    void shouldMatchFp32VariantsWhenOperandsHoldBf16Values(final Gemm gemm) {
+        final SplittableRandom random = new SplittableRandom(3);
+        // bf16-valued operands: products are exact in both variants, only the summation order may differ
+        final float[] inp = random(random, 3 + N * C);
+        final float[] weight = random(random, 5 + C * OC);
+        final float[] bias = random(random, 2 + OC);
+        final float[] dout = random(random, N * OC);
+        Bf16Rounding.roundInPlace(inp, 0, inp.length);
+        Bf16Rounding.roundInPlace(weight, 0, weight.length);
+        final float[] roundedDout = dout.clone();
+        Bf16Rounding.roundInPlace(roundedDout, 0, roundedDout.length);
+        final float[] out32 = new float[N * OC];
+        final float[] out16 = new float[N * OC];
+        Matmul.forward(gemm, out32, 0, inp, 3, weight, 5, bias, 2, N, C, OC);
+        Matmul.forwardBf16(gemm, out16, 0, bits(inp), 3, bits(weight), 5, bias, 2, N, C, OC);
+        assertNear(out16, 0, toDouble(out32), "out");
+
+        final float[] dinp32 = random(new SplittableRandom(4), N * C);
+        final float[] dinp16 = dinp32.clone();
+        final float[] dweight32 = random(new SplittableRandom(5), C * OC);
+        final float[] dweight16 = dweight32.clone();
+        final float[] dbias16 = new float[OC];
+        Matmul.backward(gemm, dinp32, 0, dweight32, 0, null, 0, roundedDout, 0, inp, 3, weight, 5, N, C, OC);
+        final double[] expectedDbias = new double[OC];
+        for (int n = 0; n < N; n++) {
+            for (int o = 0; o < OC; o++) {
+                expectedDbias[o] += dout[n * OC + o];
+            }
+        }
+        Matmul.backwardBf16(gemm, dinp16, 0, dweight16, 0, dbias16, 0, dout, 0, new short[N * OC], bits(inp), 3,
+            bits(weight), 5, N, C, OC);
+        assertNear(dinp16, 0, toDouble(dinp32), "dinp");
+        assertNear(dweight16, 0, toDouble(dweight32), "dweight");
+        assertNear(dbias16, 0, expectedDbias, "dbias (from the fp32 dout)");
+    }
+
+    private static double[] toDouble(final float[] x) {
+        final double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
 }

@@ -1,0 +1,39 @@
+package dev.zeroshard.worker.ops;
+
+import dev.zeroshard.sharding.numeric.Bf16;
+
+/**
+ * fp32 → bf16 bit patterns over flat buffers, multi-threaded: how bf16 mode produces the matrix
+ * inputs that {@code Gemm.bf16gemm} takes without re-rounding them on every product.
+ */
+public final class Bf16Convert {
+    /** Elements per parallel chunk: big enough that the fork costs less than the pass. */
+    private static final int CHUNK = 16384;
+
+    private Bf16Convert() {
+    }
+
+    /** dst[dstOff..] = bf16 bits of src[srcOff..], {@code length} values, round to nearest even. */
+    public static void toBits(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length) {
+        Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
+        Parallel.shared().forRange(length, CHUNK, (from, to) -> Bf16.fromFloat(src, srcOff + from, dst, dstOff + from,
+            to - from));
+    }
+
+    /**
+     * As {@link #toBits}, and also rounds src in place to the same bf16 values: for a tensor that
+     * later fp32 consumers (attention backward) must see at bf16 precision too.
+     */
+    public static void toBitsRoundingSource(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length) {
+        Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
+        Parallel.shared().forRange(length, CHUNK, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                final short bits = Bf16.fromFloat(src[srcOff + i]);
+                dst[dstOff + i] = bits;
+                src[srcOff + i] = Bf16.toFloat(bits);
+            }
+        });
+    }
+}
