@@ -1,8 +1,5 @@
 package dev.zeroshard.cli;
 
-import dev.zeroshard.protocol.config.DeepSpeedConfig;
-import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
-import dev.zeroshard.protocol.config.ResolveContext;
 import dev.zeroshard.sharding.collective.CollectiveBench;
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
@@ -12,6 +9,7 @@ import dev.zeroshard.worker.model.GptInitializer;
 import dev.zeroshard.worker.model.ModelFlops;
 import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.train.BenchmarkTrainer;
 import dev.zeroshard.worker.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** {@code zeroshard bench}: measured performance, printed for people or as JSON lines. */
@@ -118,18 +115,7 @@ final class BenchCommand implements Runnable {
             final Gemm gemm = mode == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
             final CpuGpt model = new CpuGpt(preset.config, b, t, mode, gemm);
             GptInitializer.initialize(model.layout(), 1, model.parameters());
-            final DeepSpeedConfig ds = DeepSpeedConfigReader.resolve(String.format(Locale.ROOT,
-                "{\"train_micro_batch_size_per_gpu\": %d, \"bf16\": {\"enabled\": %b},"
-                    + " \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 1e-4, \"weight_decay\": 0.1}}}",
-                b, mode == Precision.BF16), ResolveContext.ofWorldSize(1)).config();
-            final SplittableRandom random = new SplittableRandom(7);
-            final int vocab = preset.config.vocabSize();
-            final Trainer trainer = new Trainer(model, ds, (inputs, targets) -> {
-                for (int i = 0; i < inputs.length; i++) {
-                    inputs[i] = random.nextInt(vocab);
-                    targets[i] = random.nextInt(vocab);
-                }
-            }, System::nanoTime);
+            final Trainer trainer = BenchmarkTrainer.onRandomTokens(model, 7);
             for (int i = 0; i < warmup; i++) {
                 trainer.trainStep();
             }

@@ -93,7 +93,7 @@ final class TrainCommand implements Callable<Integer> {
         final Optional<Path> initWeights, final Optional<Path> saveWeights) throws Exception {
         threads.apply();
         final LocalTraining training = LocalTraining.create(job, initWeights);
-        final long tokensPerStep = (long)job.deepspeed().config().batch().trainBatchSize() * job.spec().getData().getSeqLen();
+        final long tokensPerStep = job.deepspeed().config().batch().trainBatchSize() * job.spec().getData().getSeqLen();
         out.printf(Locale.ROOT, "training %s: %,d parameters, %s, %,d tokens per step, %d threads%n",
             job.spec().getName(), training.model().layout().totalElements(),
             job.deepspeed().config().precision().bf16() ? "bf16" : "fp32", tokensPerStep, Parallel.shared().threads());

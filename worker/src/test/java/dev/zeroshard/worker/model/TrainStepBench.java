@@ -1,16 +1,13 @@
 package dev.zeroshard.worker.model;
 
-import dev.zeroshard.protocol.config.DeepSpeedConfig;
-import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
-import dev.zeroshard.protocol.config.ResolveContext;
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.train.BenchmarkTrainer;
 import dev.zeroshard.worker.train.Trainer;
 
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * Training-step benchmark with a per-op breakdown, set up as {@code zeroshard bench train} does
@@ -97,18 +94,7 @@ public final class TrainStepBench {
         final TimedGemm gemm = new TimedGemm(native_);
         final CpuGpt model = new CpuGpt(config, b, t, precision, gemm);
         GptInitializer.initialize(model.layout(), 1, model.parameters());
-        final DeepSpeedConfig ds = DeepSpeedConfigReader.resolve(String.format(Locale.ROOT,
-            "{\"train_micro_batch_size_per_gpu\": %d, \"bf16\": {\"enabled\": %b},"
-                + " \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 1e-4, \"weight_decay\": 0.1}}}",
-            b, precision == Precision.BF16), ResolveContext.ofWorldSize(1)).config();
-        final SplittableRandom random = new SplittableRandom(7);
-        final int vocab = config.vocabSize();
-        final Trainer trainer = new Trainer(model, ds, (inputs, targets) -> {
-            for (int i = 0; i < inputs.length; i++) {
-                inputs[i] = random.nextInt(vocab);
-                targets[i] = random.nextInt(vocab);
-            }
-        }, System::nanoTime);
+        final Trainer trainer = BenchmarkTrainer.onRandomTokens(model, 7);
         for (int i = 0; i < warmup; i++) {
             trainer.trainStep();
         }
