@@ -13,6 +13,8 @@ public final class CollectiveHandle {
     private final CollectiveKind kind;
     private final int bucket;
     private final CountDownLatch done = new CountDownLatch(1);
+    private final long startedAtNs = System.nanoTime();
+    private volatile long finishedAtNs;
     private volatile CollectiveException failure;
 
     CollectiveHandle(final Communicator communicator, final CollectiveKind kind, final int bucket) {
@@ -63,17 +65,29 @@ public final class CollectiveHandle {
         }
     }
 
+    /** {@link System#nanoTime()} when the collective was started (queued behind earlier ones). */
+    public long startedAtNs() {
+        return startedAtNs;
+    }
+
+    /** {@link System#nanoTime()} when it finished; 0 while it runs. */
+    public long finishedAtNs() {
+        return finishedAtNs;
+    }
+
     /** The failure, once done and failed; null otherwise. */
     public CollectiveException failure() {
         return failure;
     }
 
     synchronized void complete() {
+        finishedAtNs = System.nanoTime();
         done.countDown();
     }
 
     synchronized void fail(final CollectiveException exception) {
         if (done.getCount() != 0) {
+            finishedAtNs = System.nanoTime();
             failure = exception;
             done.countDown();
         }

@@ -172,6 +172,17 @@ public final class Communicator implements AutoCloseable {
             Partition.even(length, worldSize()), -1);
     }
 
+    /**
+     * Starts an allreduce whose reduce-scatter half cuts the range by {@code partition} instead of evenly: each
+     * element is then summed in the ring order its segment fixes ({@link RingSchedule}), so a caller that cuts
+     * every range by one ownership rule gets the same bits however the buffer was split into buckets.
+     */
+    public CollectiveHandle startAllReduce(final int bucket, final float[] buffer, final int offset, final int length,
+                                           final Partition partition) {
+        return submit(CollectiveKind.ALL_REDUCE, bucket, new Fp32Buffer(buffer, offset, length),
+            checked(partition, length), -1);
+    }
+
     // ---------------------------------------------------------------- reduce-scatter
 
     /**

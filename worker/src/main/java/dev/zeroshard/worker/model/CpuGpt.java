@@ -2,7 +2,6 @@ package dev.zeroshard.worker.model;
 
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.ops.Bf16Convert;
-import dev.zeroshard.worker.ops.Bf16Rounding;
 import dev.zeroshard.worker.ops.CrossEntropy;
 import dev.zeroshard.worker.ops.Encoder;
 import dev.zeroshard.worker.ops.FlashAttention;
@@ -38,20 +37,33 @@ public final class CpuGpt implements GptModel {
     private final Gemm gemm;
     private final int B;
     private final int T;
-    private final float[] params;
-    private final float[] grads;
-    /**
-     * BF16 mode: the compute weights as bf16 bits, the layout of {@link #params}, refreshed by
-     * {@link #parametersChanged()} so that no product re-rounds them; null in FP32 mode.
-     */
-    private final short[] paramBits;
+    private final boolean bf16;
+    private final ModelStates states;
+    /** The store of a model built without one; null when a ZeRO engine supplies {@link #states}. */
+    private final DenseStates dense;
+    private final ParameterView embeddingParams = new ParameterView();
+    private final ParameterView blockParams = new ParameterView();
+    private final ParameterView finalNormParams = new ParameterView();
+    private final GradientView embeddingGrads = new GradientView();
+    private final GradientView blockGrads = new GradientView();
+    private final GradientView finalNormGrads = new GradientView();
     private final Activations acts;
     /** Wall time per kind of op, for benchmarks; null (no clock reads) unless enabled. */
     private long[] opNanos;
     private long lapStartNs;
 
+    /** A model that holds its whole flat buffer itself ({@link DenseStates}). */
     public CpuGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision,
         final Gemm gemm) {
+        this(config, batchSize, seqLen, precision, gemm, null);
+    }
+
+    /**
+     * A model whose parameters and gradients live in {@code states} (a ZeRO engine's); {@link #parameters()} and
+     * {@link #gradients()} are then not available.
+     */
+    public CpuGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision,
+        final Gemm gemm, final ModelStates states) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size " + batchSize + " < 1");
         }
@@ -65,9 +77,9 @@ public final class CpuGpt implements GptModel {
         this.gemm = gemm;
         this.B = batchSize;
         this.T = seqLen;
-        this.params = new float[layout.totalElements()];
-        this.grads = new float[layout.totalElements()];
-        this.paramBits = precision == Precision.BF16 ? new short[layout.totalElements()] : null;
+        this.bf16 = precision == Precision.BF16;
+        this.dense = states == null ? new DenseStates(layout, precision) : null;
+        this.states = states == null ? dense : states;
         this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16);
     }
 
@@ -88,12 +100,24 @@ public final class CpuGpt implements GptModel {
 
     @Override
     public float[] parameters() {
-        return params;
+        return dense().parameters();
     }
 
     @Override
     public float[] gradients() {
-        return grads;
+        return dense().gradients();
+    }
+
+    /** Bytes of activations and backward scratch, sized once for (B,T). */
+    public long activationBytes() {
+        return acts.bytes;
+    }
+
+    private DenseStates dense() {
+        if (dense == null) {
+            throw new IllegalStateException("this model's parameters and gradients live in a ZeRO engine's store");
+        }
+        return dense;
     }
 
     public Precision precision() {
@@ -102,15 +126,12 @@ public final class CpuGpt implements GptModel {
 
     @Override
     public void zeroGradients() {
-        Arrays.fill(grads, 0f);
+        dense().zeroGradients();
     }
 
     @Override
     public void parametersChanged() {
-        if (precision == Precision.BF16) {
-            Bf16Rounding.roundInPlace(params, 0, params.length);
-            Bf16Convert.toBits(params, 0, paramBits, 0, params.length);
-        }
+        dense().parametersChanged();
     }
 
     /** Kinds of op whose wall time {@link #opNanos()} reports. */
@@ -146,6 +167,8 @@ public final class CpuGpt implements GptModel {
         checkTokens(inputs, "inputs");
         checkTokens(targets, "targets");
         forwardToLogits(inputs);
+        states.releaseParameters(GptLayout.embeddingUnit());
+        states.releaseParameters(layout.finalNormUnit());
         return (float)(CrossEntropy.forwardBackward(acts.logits, 0, acts.losses, 0, targets, 0, B * T,
             config.vocabSize(), 0f) / (B * T));
     }
@@ -168,6 +191,7 @@ public final class CpuGpt implements GptModel {
         return acts.logits;
     }
 
+    /** Forward to the logits; leaves the final norm's and the embeddings' parameters acquired. */
     private void forwardToLogits(final int[] inputs) {
         final int C = config.channels();
         final int NH = config.heads();
@@ -175,69 +199,85 @@ public final class CpuGpt implements GptModel {
         final int BT = B * T;
         final float eps = config.layerNormEps();
         final Activations a = acts;
+        final int wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+        final int wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
+        final ParameterView pe = embeddingParams;
+        final ParameterView pb = blockParams;
+        final ParameterView pf = finalNormParams;
         startLaps();
 
-        Encoder.forward(a.encoded, 0, inputs, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
-            layout.offset(GptLayout.POSITION_EMBEDDING), B, T, C);
-            lap(Op.ENCODER);
+        states.acquireParameters(GptLayout.embeddingUnit(), pe);
+        if (bf16) {
+            Encoder.forwardBf16(a.encoded, 0, inputs, 0, pe.bits, wte + pe.bitsShift, wpe + pe.bitsShift, B, T, C);
+        } else {
+            Encoder.forward(a.encoded, 0, inputs, 0, pe.values, wte + pe.valuesShift, wpe + pe.valuesShift, B, T, C);
+        }
+        states.releaseParameters(GptLayout.embeddingUnit());
+        lap(Op.ENCODER);
         for (int l = 0; l < config.layers(); l++) {
             final float[] residual = l == 0 ? a.encoded : a.residual3;
             final int residualOff = l == 0 ? 0 : (l - 1) * BT * C;
             final int btc = l * BT * C;
             final int bt = l * BT;
+            states.acquireParameters(GptLayout.blockUnit(l), pb);
             // attention sub-block: x + proj(attn(ln_1(x)))
-            LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, params,
-                layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
-                lap(Op.LAYER_NORM);
+            LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, pb.values,
+                layout.offset(LN_1_WEIGHT, l) + pb.valuesShift, layout.offset(LN_1_BIAS, l) + pb.valuesShift, BT, C, eps);
+            lap(Op.LAYER_NORM);
             toMatrixInput(a.ln1, a.ln1Bits, btc, BT * C, false);
             lap(Op.BF16_ROUND);
-            linearForward(a.qkv, l * BT * 3 * C, a.ln1, a.ln1Bits, btc, layout.offset(ATTN_QKV_WEIGHT, l),
+            linearForward(a.qkv, l * BT * 3 * C, a.ln1, a.ln1Bits, btc, pb, layout.offset(ATTN_QKV_WEIGHT, l),
                 layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
-                lap(Op.MATMUL);
+            lap(Op.MATMUL);
             FlashAttention.forward(a.atty, btc, a.lse, l * B * NH * T, a.qkv, l * BT * 3 * C, B, T, C, NH);
             lap(Op.ATTENTION);
             // attention backward reads atty (its output O) at bf16 precision too, as autocast keeps O in bf16
             toMatrixInput(a.atty, a.attyBits, btc, BT * C, true);
             lap(Op.BF16_ROUND);
-            linearForward(a.attproj, btc, a.atty, a.attyBits, btc, layout.offset(ATTN_PROJ_WEIGHT, l),
+            linearForward(a.attproj, btc, a.atty, a.attyBits, btc, pb, layout.offset(ATTN_PROJ_WEIGHT, l),
                 layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
-                lap(Op.MATMUL);
+            lap(Op.MATMUL);
             Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
             lap(Op.RESIDUAL);
             // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
-            LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, params,
-                layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l), BT, C, eps);
-                lap(Op.LAYER_NORM);
+            LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, pb.values,
+                layout.offset(LN_2_WEIGHT, l) + pb.valuesShift, layout.offset(LN_2_BIAS, l) + pb.valuesShift, BT, C, eps);
+            lap(Op.LAYER_NORM);
             toMatrixInput(a.ln2, a.ln2Bits, btc, BT * C, false);
             lap(Op.BF16_ROUND);
             final int bti = l * BT * inner;
-            linearForward(a.fch, bti, a.ln2, a.ln2Bits, btc, layout.offset(MLP_FC_WEIGHT, l),
+            linearForward(a.fch, bti, a.ln2, a.ln2Bits, btc, pb, layout.offset(MLP_FC_WEIGHT, l),
                 layout.offset(MLP_FC_BIAS, l), BT, C, inner);
-                lap(Op.MATMUL);
+            lap(Op.MATMUL);
             Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
             lap(Op.GELU);
             toMatrixInput(a.fchGelu, a.fchGeluBits, bti, BT * inner, false);
             lap(Op.BF16_ROUND);
-            linearForward(a.fcproj, btc, a.fchGelu, a.fchGeluBits, bti, layout.offset(MLP_PROJ_WEIGHT, l),
+            linearForward(a.fcproj, btc, a.fchGelu, a.fchGeluBits, bti, pb, layout.offset(MLP_PROJ_WEIGHT, l),
                 layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
-                lap(Op.MATMUL);
+            lap(Op.MATMUL);
             Residual.forward(a.residual3, btc, a.residual2, btc, a.fcproj, btc, BT * C);
             lap(Op.RESIDUAL);
+            states.releaseParameters(GptLayout.blockUnit(l));
         }
         final int last = (config.layers() - 1) * BT * C;
-        LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, params,
-            layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
-            lap(Op.LAYER_NORM);
+        states.acquireParameters(layout.finalNormUnit(), pf);
+        LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, pf.values,
+            layout.offset(GptLayout.FINAL_NORM_WEIGHT) + pf.valuesShift, layout.offset(GptLayout.FINAL_NORM_BIAS) + pf.valuesShift,
+            BT, C, eps);
+        lap(Op.LAYER_NORM);
         toMatrixInput(a.lnf, a.lnfBits, 0, BT * C, false);
         lap(Op.BF16_ROUND);
-        if (paramBits != null) {
-            Matmul.forwardTransposedBf16(gemm, a.logits, 0, a.lnfBits, 0, paramBits,
-                layout.offset(GptLayout.TOKEN_EMBEDDING), BT, C, config.vocabSize());
+        // the LM head is the token embedding, transposed
+        states.acquireParameters(GptLayout.embeddingUnit(), pe);
+        if (bf16) {
+            Matmul.forwardTransposedBf16(gemm, a.logits, 0, a.lnfBits, 0, pe.bits, wte + pe.bitsShift, BT, C,
+                config.vocabSize());
         } else {
-            Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, params, layout.offset(GptLayout.TOKEN_EMBEDDING),
-                BT, C, config.vocabSize());
+            Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, pe.values, wte + pe.valuesShift, BT, C,
+                config.vocabSize());
         }
-            lap(Op.MATMUL);
+        lap(Op.MATMUL);
     }
 
     /** Backward from the dlogits that cross-entropy left in the logits buffer. */
@@ -247,8 +287,19 @@ public final class CpuGpt implements GptModel {
         final int inner = config.innerChannels();
         final int BT = B * T;
         final Activations a = acts;
-        startLaps();
         final int wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+        final int wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
+        final int lnfWeight = layout.offset(GptLayout.FINAL_NORM_WEIGHT);
+        final int lnfBias = layout.offset(GptLayout.FINAL_NORM_BIAS);
+        final ParameterView pe = embeddingParams;
+        final ParameterView pb = blockParams;
+        final ParameterView pf = finalNormParams;
+        final GradientView ge = embeddingGrads;
+        final GradientView gb = blockGrads;
+        final GradientView gf = finalNormGrads;
+        startLaps();
+        states.beginGradients(GptLayout.embeddingUnit(), ge);
+        states.beginGradients(layout.finalNormUnit(), gf);
 
         // d(residual stream): one buffer the residual connections pass through unchanged
         final float[] dres = a.dresidual;
@@ -256,19 +307,21 @@ public final class CpuGpt implements GptModel {
         lap(Op.ZERO_FILL);
         Arrays.fill(a.dln, 0f);
         lap(Op.ZERO_FILL);
-        if (paramBits != null) {
-            Matmul.backwardTransposedBf16(gemm, a.dln, 0, grads, wte, a.logits, 0, a.doutBits, a.lnfBits, 0,
-                paramBits, wte, BT, C, config.vocabSize());
+        if (bf16) {
+            Matmul.backwardTransposedBf16(gemm, a.dln, 0, ge.values, wte + ge.shift, a.logits, 0, a.doutBits,
+                a.lnfBits, 0, pe.bits, wte + pe.bitsShift, BT, C, config.vocabSize());
         } else {
-            Matmul.backwardTransposed(gemm, a.dln, 0, grads, wte, a.logits, 0, a.lnf, 0, params, wte,
-                BT, C, config.vocabSize());
+            Matmul.backwardTransposed(gemm, a.dln, 0, ge.values, wte + ge.shift, a.logits, 0, a.lnf, 0, pe.values,
+                wte + pe.valuesShift, BT, C, config.vocabSize());
         }
-            lap(Op.MATMUL);
+        states.releaseParameters(GptLayout.embeddingUnit());
+        lap(Op.MATMUL);
         final int last = (config.layers() - 1) * BT * C;
-        LayerNorm.backward(dres, 0, grads, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
-            layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, last, params,
-            layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
-            lap(Op.LAYER_NORM);
+        LayerNorm.backward(dres, 0, gf.values, lnfWeight + gf.shift, lnfBias + gf.shift, a.dln, 0, a.residual3, last,
+            pf.values, lnfWeight + pf.valuesShift, a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+        states.releaseParameters(layout.finalNormUnit());
+        states.endGradients(layout.finalNormUnit());
+        lap(Op.LAYER_NORM);
 
         for (int l = config.layers() - 1; l >= 0; l--) {
             final float[] residual = l == 0 ? a.encoded : a.residual3;
@@ -276,48 +329,53 @@ public final class CpuGpt implements GptModel {
             final int btc = l * BT * C;
             final int bt = l * BT;
             final int bti = l * BT * inner;
+            states.acquireParameters(GptLayout.blockUnit(l), pb);
+            states.beginGradients(GptLayout.blockUnit(l), gb);
             // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
             Arrays.fill(a.dfchGelu, 0f);
             lap(Op.ZERO_FILL);
-            linearBackward(a.dfchGelu, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l), dres,
-                a.fchGelu, a.fchGeluBits, bti, BT, inner, C);
-                lap(Op.MATMUL);
+            linearBackward(a.dfchGelu, pb, gb, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l),
+                dres, a.fchGelu, a.fchGeluBits, bti, BT, inner, C);
+            lap(Op.MATMUL);
             Arrays.fill(a.dfch, 0f);
             lap(Op.ZERO_FILL);
             Gelu.backward(a.dfch, 0, a.fch, bti, a.dfchGelu, 0, BT * inner);
             lap(Op.GELU);
             Arrays.fill(a.dln, 0f);
             lap(Op.ZERO_FILL);
-            linearBackward(a.dln, layout.offset(MLP_FC_WEIGHT, l), layout.offset(MLP_FC_BIAS, l), a.dfch,
+            linearBackward(a.dln, pb, gb, layout.offset(MLP_FC_WEIGHT, l), layout.offset(MLP_FC_BIAS, l), a.dfch,
                 a.ln2, a.ln2Bits, btc, BT, C, inner);
-                lap(Op.MATMUL);
-            LayerNorm.backward(dres, 0, grads, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l),
-                a.dln, 0, a.residual2, btc, params, layout.offset(LN_2_WEIGHT, l), a.ln2Mean, bt, a.ln2Rstd, bt,
-                BT, C, a.lnScratch);
-                lap(Op.LAYER_NORM);
+            lap(Op.MATMUL);
+            LayerNorm.backward(dres, 0, gb.values, layout.offset(LN_2_WEIGHT, l) + gb.shift,
+                layout.offset(LN_2_BIAS, l) + gb.shift, a.dln, 0, a.residual2, btc, pb.values,
+                layout.offset(LN_2_WEIGHT, l) + pb.valuesShift, a.ln2Mean, bt, a.ln2Rstd, bt, BT, C, a.lnScratch);
+            lap(Op.LAYER_NORM);
             // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
             Arrays.fill(a.datty, 0f);
             lap(Op.ZERO_FILL);
-            linearBackward(a.datty, layout.offset(ATTN_PROJ_WEIGHT, l), layout.offset(ATTN_PROJ_BIAS, l), dres,
-                a.atty, a.attyBits, btc, BT, C, C);
-                lap(Op.MATMUL);
+            linearBackward(a.datty, pb, gb, layout.offset(ATTN_PROJ_WEIGHT, l), layout.offset(ATTN_PROJ_BIAS, l),
+                dres, a.atty, a.attyBits, btc, BT, C, C);
+            lap(Op.MATMUL);
             Arrays.fill(a.dqkv, 0f);
             lap(Op.ZERO_FILL);
             FlashAttention.backward(a.dqkv, 0, a.datty, 0, a.atty, btc, a.lse, l * B * NH * T, a.qkv,
                 l * BT * 3 * C, B, T, C, NH);
-                lap(Op.ATTENTION);
+            lap(Op.ATTENTION);
             Arrays.fill(a.dln, 0f);
             lap(Op.ZERO_FILL);
-            linearBackward(a.dln, layout.offset(ATTN_QKV_WEIGHT, l), layout.offset(ATTN_QKV_BIAS, l), a.dqkv,
+            linearBackward(a.dln, pb, gb, layout.offset(ATTN_QKV_WEIGHT, l), layout.offset(ATTN_QKV_BIAS, l), a.dqkv,
                 a.ln1, a.ln1Bits, btc, BT, C, 3 * C);
-                lap(Op.MATMUL);
-            LayerNorm.backward(dres, 0, grads, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
-                a.dln, 0, residual, residualOff, params, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, bt, a.ln1Rstd,
-                bt, BT, C, a.lnScratch);
-                lap(Op.LAYER_NORM);
+            lap(Op.MATMUL);
+            LayerNorm.backward(dres, 0, gb.values, layout.offset(LN_1_WEIGHT, l) + gb.shift,
+                layout.offset(LN_1_BIAS, l) + gb.shift, a.dln, 0, residual, residualOff, pb.values,
+                layout.offset(LN_1_WEIGHT, l) + pb.valuesShift, a.ln1Mean, bt, a.ln1Rstd, bt, BT, C, a.lnScratch);
+            lap(Op.LAYER_NORM);
+            states.releaseParameters(GptLayout.blockUnit(l));
+            states.endGradients(GptLayout.blockUnit(l));
         }
-        Encoder.backward(grads, wte, layout.offset(GptLayout.POSITION_EMBEDDING), dres, 0, inputs, 0, B, T, C);
+        Encoder.backward(ge.values, wte + ge.shift, wpe + ge.shift, dres, 0, inputs, 0, B, T, C);
         lap(Op.ENCODER);
+        states.endGradients(GptLayout.embeddingUnit());
     }
 
     /**
@@ -336,25 +394,29 @@ public final class CpuGpt implements GptModel {
         }
     }
 
-    /** out (N,OC) = inp (N,C) · weight + bias: bf16 operands in BF16 mode, else fp32. */
+    /** out (N,OC) = inp (N,C) · weight + bias: bf16 operands in BF16 mode, else fp32; offsets are the layout's. */
     private void linearForward(final float[] out, final int outOff, final float[] inp, final short[] inpBits,
-        final int inpOff, final int weightOff, final int biasOff, final int n, final int c, final int oc) {
-        if (paramBits != null) {
-            Matmul.forwardBf16(gemm, out, outOff, inpBits, inpOff, paramBits, weightOff, params, biasOff, n, c, oc);
+        final int inpOff, final ParameterView p, final int weightOff, final int biasOff, final int n, final int c,
+        final int oc) {
+        if (bf16) {
+            Matmul.forwardBf16(gemm, out, outOff, inpBits, inpOff, p.bits, weightOff + p.bitsShift, p.values,
+                biasOff + p.valuesShift, n, c, oc);
         } else {
-            Matmul.forward(gemm, out, outOff, inp, inpOff, params, weightOff, params, biasOff, n, c, oc);
+            Matmul.forward(gemm, out, outOff, inp, inpOff, p.values, weightOff + p.valuesShift, p.values, biasOff + p.valuesShift,
+                n, c, oc);
         }
     }
 
     /** Adds the gradients of {@link #linearForward} (dinp from offset 0, dout (N,OC) from offset 0). */
-    private void linearBackward(final float[] dinp, final int weightOff, final int biasOff, final float[] dout,
-        final float[] inp, final short[] inpBits, final int inpOff, final int n, final int c, final int oc) {
-        if (paramBits != null) {
-            Matmul.backwardBf16(gemm, dinp, 0, grads, weightOff, grads, biasOff, dout, 0, acts.doutBits, inpBits,
-                inpOff, paramBits, weightOff, n, c, oc);
+    private void linearBackward(final float[] dinp, final ParameterView p, final GradientView g, final int weightOff,
+        final int biasOff, final float[] dout, final float[] inp, final short[] inpBits, final int inpOff,
+        final int n, final int c, final int oc) {
+        if (bf16) {
+            Matmul.backwardBf16(gemm, dinp, 0, g.values, weightOff + g.shift, g.values, biasOff + g.shift, dout, 0,
+                acts.doutBits, inpBits, inpOff, p.bits, weightOff + p.bitsShift, n, c, oc);
         } else {
-            Matmul.backward(gemm, dinp, 0, grads, weightOff, grads, biasOff, dout, 0, inp, inpOff, params, weightOff,
-                n, c, oc);
+            Matmul.backward(gemm, dinp, 0, g.values, weightOff + g.shift, g.values, biasOff + g.shift, dout, 0, inp,
+                inpOff, p.values, weightOff + p.valuesShift, n, c, oc);
         }
     }
 
@@ -410,6 +472,8 @@ public final class CpuGpt implements GptModel {
         final short[] lnfBits;
         /** BF16 mode only: one backward product's dout as bf16, (B·T, max(3C, 4C, V)). */
         final short[] doutBits;
+        /** Bytes of all of the above. */
+        long bytes;
 
         Activations(final GptConfig config, final int B, final int T, final boolean bf16) {
             final long L = config.layers();
@@ -452,19 +516,21 @@ public final class CpuGpt implements GptModel {
             doutBits = bf16 ? allocBits("doutBits", BT * Math.max(Math.max(3 * C, inner), config.vocabSize())) : null;
         }
 
-        private static short[] allocBits(final String name, final long length) {
+        private short[] allocBits(final String name, final long length) {
             if (length > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("activation " + name + " needs " + length
                     + " bf16 values, more than one Java array holds; lower the batch size or sequence length");
             }
+            bytes += Short.BYTES * length;
             return new short[(int)length];
         }
 
-        private static float[] alloc(final String name, final long length) {
+        private float[] alloc(final String name, final long length) {
             if (length > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("activation " + name + " needs " + length
                     + " floats, more than one Java array holds; lower the batch size or sequence length");
             }
+            bytes += Float.BYTES * length;
             return new float[(int)length];
         }
     }

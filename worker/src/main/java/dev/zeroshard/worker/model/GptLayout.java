@@ -75,6 +75,47 @@ public final class GptLayout {
         return Math.toIntExact(layout.tensor(BlockTensor.MLP_PROJ_BIAS.name(layer)).endElements());
     }
 
+    /** Units of the layout: the embeddings, each block, the final LayerNorm, in buffer order. */
+    public int unitCount() {
+        return config.layers() + 2;
+    }
+
+    /** The unit of the token and position embeddings (first in the buffer). */
+    public static int embeddingUnit() {
+        return 0;
+    }
+
+    /** The unit of block {@code layer}. */
+    public static int blockUnit(final int layer) {
+        return layer + 1;
+    }
+
+    /** The unit of the final LayerNorm (last in the buffer). */
+    public int finalNormUnit() {
+        return config.layers() + 1;
+    }
+
+    /** First element of unit {@code unit}. */
+    public int unitStart(final int unit) {
+        if (unit == embeddingUnit()) {
+            return 0;
+        }
+        return unit == finalNormUnit() ? offset(FINAL_NORM_WEIGHT) : blockStart(unit - 1);
+    }
+
+    /** One past the last element of unit {@code unit}. */
+    public int unitEnd(final int unit) {
+        return unit == finalNormUnit() ? totalElements() : unitStart(unit + 1);
+    }
+
+    /** A name for unit {@code unit} in messages: {@code embeddings}, {@code h.3}, {@code ln_f}. */
+    public String unitName(final int unit) {
+        if (unit == embeddingUnit()) {
+            return "embeddings";
+        }
+        return unit == finalNormUnit() ? "ln_f" : "h." + (unit - 1);
+    }
+
     public TensorRange tensor(final String name) {
         return layout.tensor(name);
     }

@@ -3,7 +3,7 @@ package dev.zeroshard.worker.ops;
 import dev.zeroshard.sharding.numeric.Bf16;
 
 /**
- * fp32 → bf16 bit patterns over flat buffers, multi-threaded: how bf16 mode produces the matrix
+ * fp32 ↔ bf16 bit patterns over flat buffers, multi-threaded: how bf16 mode produces the matrix
  * inputs that {@code Gemm.bf16gemm} takes without re-rounding them on every product.
  */
 public final class Bf16Convert {
@@ -19,6 +19,17 @@ public final class Bf16Convert {
         Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
         Parallel.shared().forRange(length, CHUNK, (from, to) -> Bf16.fromFloat(src, srcOff + from, dst, dstOff + from,
             to - from));
+    }
+
+    /** dst[dstOff..] = the fp32 values of the bf16 bits src[srcOff..] (exact), {@code length} values. */
+    public static void toFloats(final short[] src, final int srcOff, final float[] dst, final int dstOff,
+        final int length) {
+        Bf16.checkRange(dst.length, dstOff, src.length, srcOff, length);
+        Parallel.shared().forRange(length, CHUNK, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                dst[dstOff + i] = Bf16.toFloat(src[srcOff + i]);
+            }
+        });
     }
 
     /**

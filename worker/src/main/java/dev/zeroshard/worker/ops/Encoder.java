@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.ops;
 
+import dev.zeroshard.sharding.numeric.Bf16;
+
 /** Token plus position embedding: the first op of GPT-2. */
 public final class Encoder {
     private Encoder() {
@@ -21,6 +23,22 @@ public final class Encoder {
                 final int p = wpeOff + t * C;
                 for (int c = 0; c < C; c++) {
                     out[o + c] = params[e + c] + params[p + c];
+                }
+            }
+        });
+    }
+
+    /** As {@link #forward}, reading bf16 embeddings (bit patterns, widened exactly to fp32). */
+    public static void forwardBf16(final float[] out, final int outOff, final int[] tokens, final int tokensOff,
+        final short[] bits, final int wteOff, final int wpeOff, final int B, final int T, final int C) {
+        Parallel.shared().forRange(B * T, 16, (from, to) -> {
+            for (int bt = from; bt < to; bt++) {
+                final int t = bt % T;
+                final int o = outOff + bt * C;
+                final int e = wteOff + tokens[tokensOff + bt] * C;
+                final int p = wpeOff + t * C;
+                for (int c = 0; c < C; c++) {
+                    out[o + c] = Bf16.toFloat(bits[e + c]) + Bf16.toFloat(bits[p + c]);
                 }
             }
         });

@@ -1,0 +1,291 @@
+package dev.zeroshard.worker.zero;
+
+import dev.zeroshard.protocol.config.DeepSpeedConfig;
+import dev.zeroshard.sharding.collective.Communicator;
+import dev.zeroshard.sharding.layout.TensorRange;
+import dev.zeroshard.sharding.zero.ShardPlan;
+import dev.zeroshard.worker.backend.cpu.Gemm;
+import dev.zeroshard.worker.model.CpuGpt;
+import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.model.GptLayout;
+import dev.zeroshard.worker.model.GradientView;
+import dev.zeroshard.worker.model.ModelStates;
+import dev.zeroshard.worker.model.ParameterView;
+import dev.zeroshard.worker.model.Precision;
+import dev.zeroshard.worker.optim.AdamOptimizer;
+import dev.zeroshard.worker.optim.GradientNorm;
+import dev.zeroshard.worker.train.BatchSource;
+import dev.zeroshard.worker.train.StepMetrics;
+import dev.zeroshard.worker.train.TrainingStoppedException;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One rank of data-parallel training under ZeRO stage 0, 1, 2 or 3 (the {@code zero_optimization} section):
+ * per optimizer step, {@code gradient_accumulation_steps} micro-batches of this rank's data through forward and
+ * backward, gradients reduced over the ring in fp32, the global norm and clipping over all shards, an AdamW step
+ * on the rank's shard of the fp32 master weights, and the compute weights brought up to date.
+ *
+ * <p><b>Reduction order.</b> Every gradient element is summed over the ranks in the ring order its owner fixes
+ * ({@link ShardPlan#segments}): the ranks after the owner first, the owner last. Stages 0 and 1 sum each rank's
+ * gradients accumulated over its micro-batches (backward adds micro-batch after micro-batch into one buffer);
+ * stages 2 and 3 sum each micro-batch over the ranks and then add the reduced micro-batches in order. The sum is
+ * scaled by 1/N, the loss is the mean over ranks (in rank order) of each rank's mean over its micro-batches,
+ * and the squared norm is the sum over ranks (in rank order) of each shard's sum of squares. These orders depend
+ * on nothing but N and the stage family, which is why a single process that follows them reproduces every rank's
+ * bits (see the equivalence tests).
+ *
+ * <p>Not thread-safe: one thread drives a rank. The communicator is the caller's and stays open.
+ */
+public final class ZeroEngine {
+    private final DeepSpeedConfig config;
+    private final ZeroSettings settings;
+    private final Communicator comm;
+    private final BatchSource batches;
+    private final NonFinitePolicy nonFinitePolicy;
+    private final GptLayout layout;
+    private final ShardPlan plan;
+    private final CommClock clock = new CommClock();
+    private final ShardedParameters params;
+    private final GradientReducer grads;
+    private final StepExchange exchange;
+    private final AdamOptimizer optimizer;
+    private final CpuGpt model;
+    private final int[] inputs;
+    private final int[] targets;
+    private long step;
+    private long skippedSteps;
+    private CommStats lastComm = new CommStats(0, 0);
+
+    /**
+     * Builds this rank's share of the model and its optimizer; every rank must pass the same arguments except
+     * its communicator and its batches.
+     *
+     * @param initialWeights Ψ fp32 values in layout order, the same on every rank (a seed's init or a load).
+     * @throws dev.zeroshard.protocol.config.ConfigException when the config asks for what this engine cannot do.
+     */
+    public ZeroEngine(final GptConfig gpt, final int seqLen, final DeepSpeedConfig config, final Gemm gemm,
+                      final Communicator comm, final BatchSource batches, final NonFinitePolicy nonFinitePolicy,
+                      final float[] initialWeights) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.comm = Objects.requireNonNull(comm, "comm");
+        this.batches = Objects.requireNonNull(batches, "batches");
+        this.nonFinitePolicy = Objects.requireNonNull(nonFinitePolicy, "nonFinitePolicy");
+        this.layout = new GptLayout(gpt);
+        if (initialWeights.length != layout.totalElements()) {
+            throw new IllegalArgumentException("initial weights hold " + initialWeights.length + " values; the model "
+                + "has " + layout.totalElements() + " parameters");
+        }
+        this.settings = ZeroSettings.of(config, layout, comm.worldSize(), comm.chunkElements());
+        this.plan = ShardPlan.of(layout.totalElements(), comm.worldSize());
+        final Precision precision = Precision.of(config.precision().bf16());
+        final int rank = comm.rank();
+        this.params = new ShardedParameters(layout, plan, rank, settings, precision == Precision.BF16, comm, clock);
+        this.grads = settings.stage() >= 2
+            ? new BucketedGradients(layout, plan, rank, settings, comm, clock)
+            : new AccumulatedGradients(layout, plan, settings, comm, clock);
+        this.exchange = new StepExchange(comm, clock);
+        final long start = optimizerStart();
+        final long end = start + optimizerLength();
+        this.optimizer = new AdamOptimizer(layout.parameters(), config.optimizer(), start, end,
+            settings.stage() == 0 ? layout.totalElements() : plan.shardLength());
+        final int microBatch = config.batch().microBatchPerGpu();
+        this.model = new CpuGpt(gpt, microBatch, seqLen, precision, gemm, new States());
+        this.inputs = new int[microBatch * seqLen];
+        this.targets = new int[inputs.length];
+        params.initialize(initialWeights);
+    }
+
+    public int rank() {
+        return comm.rank();
+    }
+
+    public int worldSize() {
+        return comm.worldSize();
+    }
+
+    /** Optimizer steps taken (skipped ones included). */
+    public long step() {
+        return step;
+    }
+
+    /** Steps whose update was skipped for non-finite gradients. */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    public ZeroSettings settings() {
+        return settings;
+    }
+
+    public ShardPlan shardPlan() {
+        return plan;
+    }
+
+    /** Communication of the last step. */
+    public CommStats lastCommStats() {
+        return lastComm;
+    }
+
+    /** Bytes this rank holds, by kind, counted from the arrays it allocated. */
+    public MemoryReport memory() {
+        return new MemoryReport(params.computeBytes(), grads.gradientBytes(), params.masterBytes(),
+            2L * Float.BYTES * optimizer.firstMoments().length, params.bufferBytes() + grads.bufferBytes()
+            + exchange.bufferBytes(), model.activationBytes());
+    }
+
+    /** Runs one optimizer step on every rank (all ranks call it together) and reports it. */
+    public StepMetrics trainStep() {
+        final long startNs = System.nanoTime();
+        clock.reset();
+        final int accumulation = config.batch().gradientAccumulationSteps();
+        final float gradScale = 1f / ((float) inputs.length * accumulation);
+        grads.beginStep();
+        double lossSum = 0;
+        for (int micro = 0; micro < accumulation; micro++) {
+            batches.nextBatch(inputs, targets);
+            grads.beginMicroBatch(micro, micro == accumulation - 1);
+            params.enterForward();
+            lossSum += model.forwardBackward(inputs, targets, gradScale);
+            grads.endMicroBatch();
+        }
+        final float[] g = grads.array();
+        final int shift = grads.shift();
+        final int rangeStart = (int) optimizerStart() + shift;
+        final int rangeLength = (int) optimizerLength();
+        scale(g, rangeStart, rangeLength, 1f / comm.worldSize());
+        final int ownedStart = (int) plan.shardStart(comm.rank()) + shift;
+        final int owned = plan.ownedElements(comm.rank());
+        final double partial = GradientNorm.sumOfSquares(g, ownedStart, owned);
+        final int bad = firstNonFinite(g, shift);
+        final long[][] all = exchange.exchange(Double.doubleToRawLongBits(lossSum),
+            Double.doubleToRawLongBits(partial), bad);
+        final double[] lossSums = new double[all.length];
+        double sumOfSquares = 0;
+        int badRank = -1;
+        int badTensor = -1;
+        for (int rank = 0; rank < all.length; rank++) {
+            lossSums[rank] = Double.longBitsToDouble(all[rank][0]);
+            sumOfSquares += Double.longBitsToDouble(all[rank][1]);
+            if (badRank < 0 && all[rank][2] >= 0) {
+                badRank = rank;
+                badTensor = (int) all[rank][2];
+            }
+        }
+        final double loss = globalLoss(lossSums, accumulation);
+        final double gradNorm = Math.sqrt(sumOfSquares);
+        final long nextStep = step + 1;
+        final double lr = config.scheduler().learningRate(step, config.optimizer().lr());
+        if (badRank >= 0 || !Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            final String what = badRank >= 0
+                ? "gradient of " + layout.parameters().tensors().get(badTensor).name() + " is not finite on rank "
+                + badRank
+                : "loss is " + loss;
+            if (nonFinitePolicy == NonFinitePolicy.STOP) {
+                throw new TrainingStoppedException(what + " at step " + nextStep + " (ZeRO stage " + settings.stage()
+                    + "); stopping before the optimizer writes it into the weights");
+            }
+            skippedSteps++;
+        } else {
+            if (config.gradientClipping().enabled()) {
+                GradientNorm.clip(g, rangeStart, rangeLength, gradNorm, config.gradientClipping().maxNorm());
+            }
+            optimizer.step(params.masterArray(), params.masterBase(), g, rangeStart, lr);
+            params.publish();
+        }
+        step = nextStep;
+        lastComm = new CommStats(clock.waitNs() / 1e9, clock.busyNs() / 1e9);
+        final double seconds = (System.nanoTime() - startNs) / 1e9;
+        final double tokens = (double) inputs.length * accumulation * comm.worldSize();
+        return new StepMetrics(step, loss, lr, gradNorm, tokens / seconds, seconds);
+    }
+
+    /**
+     * The step's loss from each rank's sum of micro-batch losses: the mean over ranks, added in rank order, of
+     * each rank's mean over its {@code accumulation} micro-batches.
+     */
+    public static double globalLoss(final double[] rankLossSums, final int accumulation) {
+        double sum = 0;
+        for (final double rankLossSum : rankLossSums) {
+            sum += rankLossSum / accumulation;
+        }
+        return sum / rankLossSums.length;
+    }
+
+    /** The full fp32 master weights on every rank (a collective in stages 1–3: all ranks call it). */
+    public float[] gatherMasterWeights() {
+        return params.gatherMasterWeights();
+    }
+
+    /** CRC32C of the full compute weights, equal on every rank (a collective in stage 3: all ranks call it). */
+    public long computeWeightsChecksum() {
+        return params.computeWeightsChecksum();
+    }
+
+    /** Mean loss of one micro-batch of this rank's data, without gradients (every rank calls it in stage 3). */
+    public double evaluate(final int[] evalInputs, final int[] evalTargets) {
+        params.enterForward();
+        return model.forward(evalInputs, evalTargets);
+    }
+
+    private long optimizerStart() {
+        return settings.stage() == 0 ? 0 : plan.shardStart(comm.rank());
+    }
+
+    private long optimizerLength() {
+        return settings.stage() == 0 ? layout.totalElements() : plan.ownedElements(comm.rank());
+    }
+
+    /** Index in the layout of the first tensor with a non-finite gradient in this rank's shard, or -1. */
+    private int firstNonFinite(final float[] g, final int shift) {
+        final long start = plan.shardStart(comm.rank());
+        final long end = start + plan.ownedElements(comm.rank());
+        final List<TensorRange> tensors = layout.parameters().tensors();
+        for (int t = 0; t < tensors.size(); t++) {
+            final long from = Math.max(start, tensors.get(t).offsetElements());
+            final long to = Math.min(end, tensors.get(t).endElements());
+            for (long e = from; e < to; e++) {
+                if (!Float.isFinite(g[(int) e + shift])) {
+                    return t;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static void scale(final float[] values, final int offset, final int length, final float factor) {
+        if (factor == 1f) {
+            return;
+        }
+        for (int i = offset; i < offset + length; i++) {
+            values[i] = values[i] * factor;
+        }
+    }
+
+    /** The model's view of this rank's states. */
+    private final class States implements ModelStates {
+        @Override
+        public void acquireParameters(final int unit, final ParameterView view) {
+            params.acquire(unit, view);
+        }
+
+        @Override
+        public void releaseParameters(final int unit) {
+            params.release(unit);
+        }
+
+        @Override
+        public void beginGradients(final int unit, final GradientView view) {
+            if (unit == GptLayout.embeddingUnit()) {
+                params.enterBackward();
+            }
+            grads.begin(unit, view);
+        }
+
+        @Override
+        public void endGradients(final int unit) {
+            grads.end(unit);
+        }
+    }
+}
