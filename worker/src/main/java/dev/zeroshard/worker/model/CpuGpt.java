@@ -80,7 +80,7 @@ public final class CpuGpt implements GptModel {
         this.bf16 = precision == Precision.BF16;
         this.dense = states == null ? new DenseStates(layout, precision) : null;
         this.states = states == null ? dense : states;
-        this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16);
+        this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16, true);
     }
 
     @Override
@@ -111,6 +111,12 @@ public final class CpuGpt implements GptModel {
     /** Bytes of activations and backward scratch, sized once for (B,T). */
     public long activationBytes() {
         return acts.bytes;
+    }
+
+    /** What {@link #activationBytes()} will be for a model of this shape, without allocating it. */
+    public static long activationBytes(final GptConfig config, final int batchSize, final int seqLen,
+        final Precision precision) {
+        return new Activations(config, batchSize, seqLen, precision == Precision.BF16, false).bytes;
     }
 
     private DenseStates dense() {
@@ -474,8 +480,11 @@ public final class CpuGpt implements GptModel {
         final short[] doutBits;
         /** Bytes of all of the above. */
         long bytes;
+        /** False to only count {@link #bytes} (every array stays null). */
+        private final boolean allocate;
 
-        Activations(final GptConfig config, final int B, final int T, final boolean bf16) {
+        Activations(final GptConfig config, final int B, final int T, final boolean bf16, final boolean allocate) {
+            this.allocate = allocate;
             final long L = config.layers();
             final long C = config.channels();
             final long BT = (long)B * T;
@@ -522,7 +531,7 @@ public final class CpuGpt implements GptModel {
                     + " bf16 values, more than one Java array holds; lower the batch size or sequence length");
             }
             bytes += Short.BYTES * length;
-            return new short[(int)length];
+            return allocate ? new short[(int)length] : null;
         }
 
         private float[] alloc(final String name, final long length) {
@@ -531,7 +540,7 @@ public final class CpuGpt implements GptModel {
                     + " floats, more than one Java array holds; lower the batch size or sequence length");
             }
             bytes += Float.BYTES * length;
-            return new float[(int)length];
+            return allocate ? new float[(int)length] : null;
         }
     }
 }
