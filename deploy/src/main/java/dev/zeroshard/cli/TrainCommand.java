@@ -8,6 +8,7 @@ import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.LocalTraining;
 import dev.zeroshard.worker.train.StepMetrics;
+import dev.zeroshard.worker.zero.NonFinitePolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,8 +26,9 @@ import java.util.concurrent.Callable;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-        "Train a GPT-2 in this process. Micro-batch, gradient accumulation, bf16, optimizer and",
-        "scheduler come from the DeepSpeed config."})
+        "Train a GPT-2 in this process, or with --ranks N as N local JVMs under ZeRO. Micro-batch,",
+        "gradient accumulation, bf16, optimizer, scheduler and zero_optimization come from the",
+        "DeepSpeed config."})
 final class TrainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -67,8 +69,20 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save-weights", paramLabel = "FILE", description = "write the final weights as safetensors")
     private Path saveWeights;
 
+    @Option(names = "--ranks", defaultValue = "1", paramLabel = "N",
+        description = "data-parallel ranks, each its own JVM on this machine (default: ${DEFAULT-VALUE}, this process)")
+    private int ranks;
+
+    @Option(names = "--on-nonfinite", defaultValue = "stop", paramLabel = "stop|skip",
+        description = "with --ranks > 1: stop the job on a NaN/Inf gradient, or skip that step (default: ${DEFAULT-VALUE})")
+    private String onNonFinite;
+
     @Override
     public Integer call() throws Exception {
+        if (ranks < 1) {
+            throw new IllegalArgumentException("--ranks=" + ranks + " must be >= 1");
+        }
+        NonFinitePolicy.parse(onNonFinite);
         final ObjectNode job = JsonNodeFactory.instance.objectNode();
         job.put("name", "train");
         job.set("model", JsonValues.readTree(modelFile));
@@ -83,7 +97,13 @@ final class TrainCommand implements Callable<Integer> {
         dataSpec.put("seq_len", seqLen);
         job.put("max_steps", steps);
         job.put("seed", seed);
+        job.put("world_size", ranks);
         final ResolvedJob resolved = JobSpecs.resolve(JobSpecs.parse(job));
+        if (ranks > 1) {
+            return LocalRanks.run(spec.commandLine().getOut(), spec.commandLine().getErr(), resolved,
+                new LocalRanks.RankOptions(threads.threads(), metricsOut, Optional.ofNullable(initWeights),
+                    Optional.ofNullable(saveWeights), onNonFinite));
+        }
         return train(spec.commandLine().getOut(), resolved, threads, metricsOut, Optional.ofNullable(initWeights),
             Optional.ofNullable(saveWeights));
     }

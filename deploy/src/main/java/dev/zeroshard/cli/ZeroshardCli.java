@@ -1,5 +1,7 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.sharding.collective.CollectiveException;
+
 import dev.zeroshard.protocol.config.ConfigException;
 import dev.zeroshard.worker.data.MalformedDataException;
 import dev.zeroshard.worker.train.TrainingStoppedException;
@@ -19,12 +21,15 @@ import java.io.UncheckedIOException;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "ZeRO-sharded transformer training on a cluster of JVMs.",
-    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class, ConfigCommand.class},
+    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, EstimateCommand.class, BenchCommand.class,
+        ConfigCommand.class, RankCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
 public final class ZeroshardCli implements Runnable {
     /** Exit status of an invalid config, job spec or input file. */
     public static final int EXIT_INVALID_INPUT = 1;
+    /** Exit status of a rank whose peer failed or stopped answering (the message names it). */
+    public static final int EXIT_PEER_FAILED = 3;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -60,6 +65,10 @@ public final class ZeroshardCli implements Runnable {
                 + (invalid.errors().size() == 1 ? " problem:" : " problems:"));
             invalid.errors().forEach(error -> err.println("  " + error));
             return EXIT_INVALID_INPUT;
+        }
+        if (ex instanceof CollectiveException peer) {
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + peer.getMessage());
+            return EXIT_PEER_FAILED;
         }
         if (ex instanceof UncheckedIOException io) {
             err.println("zeroshard " + commandLine.getCommandName() + ": " + io.getCause().getMessage());

@@ -29,7 +29,23 @@ final class LauncherProcess {
         return Path.of(home);
     }
 
+    /** A run still going: its process and the log its output goes to. */
+    record Running(Process process, Path log, String[] args) {
+        /** Waits for the end, by {@code deadline} at the latest (then kills it and everything it started). */
+        Result await(final Duration deadline) throws IOException, InterruptedException {
+            return LauncherProcess.await(this, deadline);
+        }
+
+        String output() throws IOException {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        }
+    }
+
     static Result run(final Duration deadline, final String... args) throws IOException, InterruptedException {
+        return start(args).await(deadline);
+    }
+
+    static Running start(final String... args) throws IOException {
         final Path logs = Files.createDirectories(home().resolve("integration-tests/target/it-logs"));
         final Path log = Files.createTempFile(logs, "zeroshard-" + (args.length > 0 ? args[0] : "none") + "-", ".log");
         final List<String> command = new ArrayList<>();
@@ -40,7 +56,14 @@ final class LauncherProcess {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
         builder.environment().put("ZEROSHARD_SKIP_BUILD", "1");
-        final Process process = builder.start();
+        return new Running(builder.start(), log, args);
+    }
+
+    private static Result await(final Running running, final Duration deadline)
+        throws IOException, InterruptedException {
+        final Process process = running.process();
+        final Path log = running.log();
+        final String[] args = running.args();
         if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();

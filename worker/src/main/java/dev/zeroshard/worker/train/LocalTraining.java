@@ -4,14 +4,9 @@ import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.JobSpec;
-import dev.zeroshard.worker.backend.cpu.Gemm;
-import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.data.DataLoader;
-import dev.zeroshard.worker.data.TokenSequence;
-import dev.zeroshard.worker.data.Tokenizer;
 import dev.zeroshard.worker.model.CpuGpt;
 import dev.zeroshard.worker.model.GptConfig;
-import dev.zeroshard.worker.model.GptInitializer;
 import dev.zeroshard.worker.model.Precision;
 
 import java.io.IOException;
@@ -46,28 +41,15 @@ public final class LocalTraining {
         final JobSpec spec = job.spec();
         if (job.worldSize() != 1) {
             throw new IllegalArgumentException("world_size=" + job.worldSize()
-                + ": this build trains in one process only; several ranks arrive with the ZeRO engine");
+                + ": one process trains one rank; several ranks run with RankTraining (zeroshard train --ranks N)");
         }
         final DeepSpeedConfig config = job.deepspeed().config();
-        final GptConfig gpt = GptConfig.of(job.model());
-        final Precision precision = Precision.of(config.precision().bf16());
-        final Gemm gemm = precision == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
-        final int microBatch = config.batch().microBatchPerGpu();
-        final int seqLen = spec.getData().getSeqLen();
-        final CpuGpt model = new CpuGpt(gpt, microBatch, seqLen, precision, gemm);
-        if (initialWeights.isPresent()) {
-            Gpt2Safetensors.load(initialWeights.get(), model.layout().parameters(), model.parameters(), 0);
-        } else {
-            GptInitializer.initialize(model.layout(), spec.getSeed(), model.parameters());
-        }
-        final Tokenizer tokenizer = TrainingData.tokenizer(spec.getData());
-        if (tokenizer.vocabSize() > gpt.vocabSize()) {
-            throw new IllegalArgumentException("tokenizer " + spec.getData().getTokenizer() + " has "
-                + tokenizer.vocabSize() + " tokens, more than the model's vocab_size=" + gpt.vocabSize());
-        }
-        final TokenSequence tokens = TrainingData.open(spec.getData(), tokenizer, spec.getSeed());
-        final DataLoader data = new DataLoader(tokens, microBatch, seqLen, spec.getSeed(), 0, 1, gpt.vocabSize(),
-            DataLoader.Order.SHUFFLED);
+        final GptConfig gpt = TrainingSetup.model(job);
+        final Precision precision = TrainingSetup.precision(job);
+        final CpuGpt model = new CpuGpt(gpt, config.batch().microBatchPerGpu(), spec.getData().getSeqLen(), precision,
+            TrainingSetup.gemm(precision));
+        TrainingSetup.initialWeights(job, model.layout(), initialWeights, model.parameters());
+        final DataLoader data = TrainingSetup.loader(job, gpt, 0, 1);
         final Trainer trainer = new Trainer(model, config, data::next, System::nanoTime);
         return new LocalTraining(job, model, data, trainer);
     }

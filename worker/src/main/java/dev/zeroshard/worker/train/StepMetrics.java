@@ -13,10 +13,18 @@ import java.util.Locale;
  * @param stepSeconds   wall time of the step.
  */
 public record StepMetrics(long step, double loss, double lr, double gradNorm, double tokensPerS, double stepSeconds) {
-    /** One JSON object on one line, the metrics file's format. */
+    /**
+     * One JSON object on one line, the metrics file's format. Loss and gradient norm are written with every digit
+     * (shortest round-trip form), so two runs can be compared bit for bit from their files.
+     */
     public String toJsonLine() {
         return String.format(Locale.ROOT,
-            "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens_per_s\":%.1f,\"step_s\":%.4f}",
-            step, loss, lr, gradNorm, tokensPerS, stepSeconds);
+            "{\"step\":%d,\"loss\":%s,\"lr\":%.6e,\"grad_norm\":%s,\"tokens_per_s\":%.1f,\"step_s\":%.4f}",
+            step, number(loss), lr, number(gradNorm), tokensPerS, stepSeconds);
+    }
+
+    /** A JSON number, or null for NaN and infinities (a skipped step), which JSON cannot hold. */
+    private static String number(final double value) {
+        return Double.isFinite(value) ? Double.toString(value) : "null";
     }
 }

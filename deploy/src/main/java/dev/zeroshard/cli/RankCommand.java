@@ -1,0 +1,117 @@
+package dev.zeroshard.cli;
+
+import dev.zeroshard.protocol.job.JobSpecs;
+import dev.zeroshard.protocol.job.ResolvedJob;
+import dev.zeroshard.sharding.aeron.RankEndpoint;
+import dev.zeroshard.sharding.aeron.RingSpec;
+import dev.zeroshard.sharding.aeron.TransportConfig;
+import dev.zeroshard.sharding.aeron.TransportKind;
+import dev.zeroshard.sharding.collective.CommSettings;
+import dev.zeroshard.sharding.collective.CommSpec;
+import dev.zeroshard.sharding.collective.Communicator;
+import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.train.RankTraining;
+import dev.zeroshard.worker.train.StepMetrics;
+import dev.zeroshard.worker.zero.NonFinitePolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code zeroshard rank}: one rank of a job in this JVM, talking to its peers over Aeron UDP. Started by
+ * {@code train --ranks N} (and later by the worker service), not by hand; hidden from {@code --help}.
+ */
+@Command(name = "rank", hidden = true, mixinStandardHelpOptions = true,
+    description = "Run one rank of a multi-rank job (started by 'train --ranks N').")
+final class RankCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--job", required = true, paramLabel = "JOB_JSON", description = "the job spec, JSON")
+    private Path jobFile;
+
+    @Option(names = "--rank", required = true, paramLabel = "R", description = "this rank")
+    private int rank;
+
+    @Option(names = "--endpoints", required = true, split = ",", paramLabel = "HOST:PORT",
+        description = "every rank's UDP endpoint, in rank order")
+    private List<String> endpoints;
+
+    @Option(names = "--stream-id", defaultValue = "1", paramLabel = "ID", description = "Aeron stream id")
+    private int streamId;
+
+    @Option(names = "--epoch", defaultValue = "1", paramLabel = "E", description = "the ring's epoch")
+    private int epoch;
+
+    @Mixin
+    private ThreadsOption threads;
+
+    @Option(names = "--metrics-out", paramLabel = "FILE", description = "rank 0: one JSON line per step")
+    private Path metricsOut;
+
+    @Option(names = "--init-weights", paramLabel = "FILE", description = "start from these safetensors weights")
+    private Path initWeights;
+
+    @Option(names = "--save-weights", paramLabel = "FILE", description = "rank 0 writes the final weights here")
+    private Path saveWeights;
+
+    @Option(names = "--on-nonfinite", defaultValue = "stop", paramLabel = "stop|skip",
+        description = "what a step does with a NaN/Inf gradient")
+    private String onNonFinite;
+
+    @Override
+    public Integer call() throws Exception {
+        threads.apply();
+        final ResolvedJob job = JobSpecs.read(jobFile);
+        final PrintWriter out = spec.commandLine().getOut();
+        final List<RankEndpoint> ring = new ArrayList<>();
+        for (final String endpoint : endpoints) {
+            final int colon = endpoint.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("--endpoints: '" + endpoint + "' is not HOST:PORT");
+            }
+            ring.add(new RankEndpoint(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)),
+                streamId));
+        }
+        final CommSpec commSpec = new CommSpec(rank, epoch, new RingSpec(TransportKind.UDP, ring));
+        try (Communicator comm = Communicator.open(commSpec, new CommSettings().conclude(),
+            new TransportConfig().conclude())) {
+            final RankTraining training = RankTraining.create(job, comm, Optional.ofNullable(initWeights),
+                NonFinitePolicy.parse(onNonFinite));
+            out.printf(Locale.ROOT, "rank %d of %d: ZeRO stage %d, %,d parameters (%,d in this rank's shard), %d "
+                    + "threads%nrank %d memory: %s%n", rank, comm.worldSize(), training.engine().settings().stage(),
+                training.engine().shardPlan().elements(), training.engine().shardPlan().ownedElements(rank),
+                Parallel.shared().threads(), rank, training.engine().memory().toJson());
+            final StepMetrics[] last = new StepMetrics[1];
+            try (ProgressReporter progress = rank == 0 ? new ProgressReporter(out, job.spec().getMaxSteps(),
+                job.deepspeed().config().logging().stepsPerPrint(), metricsOut) : null) {
+                training.run(step -> {
+                    last[0] = step;
+                    if (progress != null) {
+                        progress.accept(step);
+                    }
+                });
+            }
+            if (saveWeights != null) {
+                training.saveWeights(saveWeights);
+                if (rank == 0) {
+                    out.println("weights written to " + saveWeights);
+                }
+            }
+            out.printf(Locale.ROOT, "rank %d done: %d steps, final loss %.4f, %d skipped%n", rank,
+                training.engine().step(), last[0] == null ? Double.NaN : last[0].loss(),
+                training.engine().skippedSteps());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.zeroshard.worker.train;
+
+import dev.zeroshard.checkpoints.safetensors.Dtype;
+import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
+import dev.zeroshard.protocol.job.ResolvedJob;
+import dev.zeroshard.sharding.collective.Communicator;
+import dev.zeroshard.worker.data.DataLoader;
+import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.model.GptLayout;
+import dev.zeroshard.worker.model.Precision;
+import dev.zeroshard.worker.zero.NonFinitePolicy;
+import dev.zeroshard.worker.zero.ZeroEngine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One rank of a job trained by several: the job's model, this rank's share of the data and the {@link ZeroEngine}
+ * that runs the steps with its peers over {@code comm}. Every rank builds one with the same job and weights.
+ */
+public final class RankTraining {
+    private final ResolvedJob job;
+    private final GptLayout layout;
+    private final ZeroEngine engine;
+
+    private RankTraining(final ResolvedJob job, final GptLayout layout, final ZeroEngine engine) {
+        this.job = job;
+        this.layout = layout;
+        this.engine = engine;
+    }
+
+    /**
+     * Builds this rank's engine.
+     *
+     * @param initialWeights a Hugging Face GPT-2 safetensors file to start from, else the seed's init.
+     */
+    public static RankTraining create(final ResolvedJob job, final Communicator comm,
+                                      final Optional<Path> initialWeights, final NonFinitePolicy nonFinitePolicy)
+        throws IOException {
+        if (job.worldSize() != comm.worldSize()) {
+            throw new IllegalArgumentException("the job has world_size=" + job.worldSize() + " but the ring has "
+                + comm.worldSize() + " ranks");
+        }
+        final GptConfig gpt = TrainingSetup.model(job);
+        final GptLayout layout = new GptLayout(gpt);
+        final float[] weights = new float[layout.totalElements()];
+        TrainingSetup.initialWeights(job, layout, initialWeights, weights);
+        final DataLoader data = TrainingSetup.loader(job, gpt, comm.rank(), comm.worldSize());
+        final Precision precision = TrainingSetup.precision(job);
+        final ZeroEngine engine = new ZeroEngine(gpt, job.spec().getData().getSeqLen(), job.deepspeed().config(),
+            TrainingSetup.gemm(precision), comm, data::next, nonFinitePolicy, weights);
+        return new RankTraining(job, layout, engine);
+    }
+
+    public ResolvedJob job() {
+        return job;
+    }
+
+    public ZeroEngine engine() {
+        return engine;
+    }
+
+    /** Trains until the job's {@code max_steps}, reporting every step. */
+    public void run(final Consumer<StepMetrics> onStep) {
+        while (engine.step() < job.spec().getMaxSteps()) {
+            onStep.accept(engine.trainStep());
+        }
+    }
+
+    /**
+     * Gathers the fp32 master weights (every rank must call this) and, on rank 0, writes them as a Hugging Face
+     * GPT-2 safetensors file.
+     */
+    public void saveWeights(final Path file) throws IOException {
+        final float[] master = engine.gatherMasterWeights();
+        if (engine.rank() == 0) {
+            Gpt2Safetensors.save(file, layout.parameters(), master, 0, Dtype.F32, Map.of("producer", "zeroshard"));
+        }
+    }
+}
