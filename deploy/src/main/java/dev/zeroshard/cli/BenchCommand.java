@@ -34,14 +34,14 @@ import java.util.concurrent.Callable;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (see BENCHMARKS.md).",
-    subcommands = {BenchCommand.Train.class, BenchCommand.Collectives.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Collectives.class, BenchZeroCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     private CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing benchmark: 'train' or 'collectives'");
+        throw new ParameterException(spec.commandLine(), "Missing benchmark: 'train', 'collectives' or 'zero'");
     }
 
     /** The configurations bench/compare-torch.sh measures on both sides. */

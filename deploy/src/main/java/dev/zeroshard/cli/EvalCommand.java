@@ -7,7 +7,6 @@ import dev.zeroshard.worker.data.TokenFile;
 import dev.zeroshard.worker.model.CpuGpt;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.Precision;
-import dev.zeroshard.worker.ops.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

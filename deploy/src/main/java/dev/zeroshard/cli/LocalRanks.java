@@ -2,7 +2,6 @@ package dev.zeroshard.cli;
 
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
-import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.collective.CommSettings;
 
@@ -36,7 +35,11 @@ final class LocalRanks {
 
     /** Options passed to every rank. */
     record RankOptions(Integer threadsPerRank, Path metricsOut, Optional<Path> initWeights,
-                       Optional<Path> saveWeights, String onNonFinite) {
+                       Optional<Path> saveWeights, String onNonFinite, Optional<Path> statsDir) {
+        RankOptions(final Integer threadsPerRank, final Path metricsOut, final Optional<Path> initWeights,
+                    final Optional<Path> saveWeights, final String onNonFinite) {
+            this(threadsPerRank, metricsOut, initWeights, saveWeights, onNonFinite, Optional.empty());
+        }
     }
 
     static int run(final PrintWriter out, final PrintWriter err, final ResolvedJob job, final RankOptions options)
@@ -117,6 +120,8 @@ final class LocalRanks {
         }
         options.initWeights().ifPresent(file -> command.add("--init-weights=" + file.toAbsolutePath()));
         options.saveWeights().ifPresent(file -> command.add("--save-weights=" + file.toAbsolutePath()));
+        options.statsDir().ifPresent(dir -> command.add("--stats-out=" + dir.resolve("rank-" + rank + ".jsonl")
+            .toAbsolutePath()));
         return command;
     }
 

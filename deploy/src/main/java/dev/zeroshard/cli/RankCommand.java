@@ -12,6 +12,7 @@ import dev.zeroshard.sharding.collective.Communicator;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.RankTraining;
 import dev.zeroshard.worker.train.StepMetrics;
+import dev.zeroshard.worker.zero.CommStats;
 import dev.zeroshard.worker.zero.NonFinitePolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +20,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +76,10 @@ final class RankCommand implements Callable<Integer> {
         description = "what a step does with a NaN/Inf gradient")
     private String onNonFinite;
 
+    @Option(names = "--stats-out", paramLabel = "FILE",
+        description = "this rank: one JSON line per step with step time, communication wait and busy time")
+    private Path statsOut;
+
     @Override
     public Integer call() throws Exception {
         threads.apply();
@@ -94,11 +105,15 @@ final class RankCommand implements Callable<Integer> {
                 Parallel.shared().threads(), rank, training.engine().memory().toJson());
             final StepMetrics[] last = new StepMetrics[1];
             try (ProgressReporter progress = rank == 0 ? new ProgressReporter(out, job.spec().getMaxSteps(),
-                job.deepspeed().config().logging().stepsPerPrint(), metricsOut) : null) {
+                job.deepspeed().config().logging().stepsPerPrint(), metricsOut) : null;
+                 Writer stats = statsOut == null ? null : Files.newBufferedWriter(statsOut, StandardCharsets.UTF_8)) {
                 training.run(step -> {
                     last[0] = step;
                     if (progress != null) {
                         progress.accept(step);
+                    }
+                    if (stats != null) {
+                        writeStats(stats, step, training.engine().lastCommStats());
                     }
                 });
             }
@@ -111,7 +126,21 @@ final class RankCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "rank %d done: %d steps, final loss %.4f, %d skipped%n", rank,
                 training.engine().step(), last[0] == null ? Double.NaN : last[0].loss(),
                 training.engine().skippedSteps());
+            System.gc();
+            out.printf(Locale.ROOT, "rank %d heap in use after GC: %,d MiB; the engine accounts for %,d MiB%n", rank,
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20,
+                training.engine().memory().total() >> 20);
         }
         return 0;
+    }
+
+    private static void writeStats(final Writer stats, final StepMetrics step, final CommStats comm) {
+        try {
+            stats.write(String.format(Locale.ROOT, "{\"step\":%d,\"step_s\":%.6f,\"comm_wait_s\":%.6f,"
+                + "\"comm_busy_s\":%.6f}%n", step.step(), step.stepSeconds(), comm.waitSeconds(), comm.busySeconds()));
+            stats.flush();
+        } catch (final IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
     }
 }

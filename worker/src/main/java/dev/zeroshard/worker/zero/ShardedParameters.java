@@ -12,6 +12,7 @@ import dev.zeroshard.worker.ops.Bf16Convert;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -256,7 +257,7 @@ final class ShardedParameters {
         final float[] full = new float[(int) plan.paddedElements()];
         System.arraycopy(shard, 0, full, (int) plan.shardStart(rank), plan.shardLength());
         comm.allGather(full, 0, full.length, Partition.even(full.length, plan.worldSize()));
-        return java.util.Arrays.copyOf(full, elements);
+        return Arrays.copyOf(full, elements);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.zeroshard.worker.zero;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.sharding.collective.Partition;
 import dev.zeroshard.sharding.collective.RingSchedule;
+import dev.zeroshard.sharding.numeric.Bf16;
 import dev.zeroshard.sharding.zero.ShardPlan;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.model.CpuGpt;
@@ -12,7 +13,10 @@ import dev.zeroshard.worker.optim.AdamOptimizer;
 import dev.zeroshard.worker.optim.GradientNorm;
 import dev.zeroshard.worker.train.BatchSource;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * The single-process run N ranks must reproduce: one dense model runs every rank's micro-batches in turn, keeps
@@ -111,16 +115,16 @@ final class SingleProcessReference {
 
     /** The compute weights' checksum, as {@link ZeroEngine#computeWeightsChecksum()} computes it. */
     long computeWeightsChecksum() {
-        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        final CRC32C crc = new CRC32C();
         final float[] params = model.parameters();
-        final java.nio.ByteBuffer bytes;
+        final ByteBuffer bytes;
         if (config.precision().bf16()) {
-            bytes = java.nio.ByteBuffer.allocate(params.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            bytes = ByteBuffer.allocate(params.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             for (final float value : params) {
-                bytes.putShort(dev.zeroshard.sharding.numeric.Bf16.fromFloat(value));
+                bytes.putShort(Bf16.fromFloat(value));
             }
         } else {
-            bytes = java.nio.ByteBuffer.allocate(params.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            bytes = ByteBuffer.allocate(params.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             bytes.asFloatBuffer().put(params);
         }
         crc.update(bytes.array());
