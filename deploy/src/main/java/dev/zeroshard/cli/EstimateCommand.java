@@ -49,7 +49,8 @@ final class EstimateCommand implements Callable<Integer> {
     @Option(names = "--seq", paramLabel = "T", description = "sequence length (default: n_positions)")
     private Integer seqLen;
 
-    @Option(names = "--steps", paramLabel = "N", description = "total steps, for a scheduler's \"auto\" total_num_steps")
+    @Option(names = "--steps", paramLabel = "N",
+        description = "total steps, for a scheduler's \"auto\" total_num_steps (memory does not depend on it)")
     private Long steps;
 
     @Option(names = "--json", description = "print the configured stage's estimate as JSON")
@@ -63,8 +64,9 @@ final class EstimateCommand implements Callable<Integer> {
         if (seq < 1 || seq > gpt.maxSeqLen()) {
             throw new IllegalArgumentException("--seq=" + seq + " must lie in [1, n_positions=" + gpt.maxSeqLen() + "]");
         }
+        // memory does not depend on the schedule: without --steps, an "auto" total_num_steps gets any valid value
         final DeepSpeedConfig config = DeepSpeedConfigReader.resolve(deepspeedFile, new ResolveContext(worldSize,
-            OptionalInt.of(gpt.channels()), steps == null ? OptionalLong.empty() : OptionalLong.of(steps))).config();
+            OptionalInt.of(gpt.channels()), OptionalLong.of(steps == null ? Integer.MAX_VALUE : steps))).config();
         final MemoryReport estimate = MemoryEstimator.estimate(gpt, seq, config, worldSize);
         final PrintWriter out = spec.commandLine().getOut();
         if (json) {
