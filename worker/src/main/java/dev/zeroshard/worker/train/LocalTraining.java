@@ -12,6 +12,7 @@ import dev.zeroshard.worker.model.Precision;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -23,21 +24,26 @@ public final class LocalTraining {
     private final CpuGpt model;
     private final DataLoader data;
     private final Trainer trainer;
+    private final Checkpointing checkpointing;
+    private final String runId = UUID.randomUUID().toString();
 
-    private LocalTraining(final ResolvedJob job, final CpuGpt model, final DataLoader data, final Trainer trainer) {
+    private LocalTraining(final ResolvedJob job, final CpuGpt model, final DataLoader data, final Trainer trainer,
+                          final Checkpointing checkpointing) {
         this.job = job;
         this.model = model;
         this.data = data;
         this.trainer = trainer;
+        this.checkpointing = checkpointing;
     }
 
     /**
      * Builds the model, its initial weights and the data of a resolved job.
      *
      * @param initialWeights a Hugging Face GPT-2 safetensors file to start from, else the seed's init.
+     * @param log            where checkpoint events are reported.
      */
-    public static LocalTraining create(final ResolvedJob job, final Optional<Path> initialWeights)
-        throws IOException {
+    public static LocalTraining create(final ResolvedJob job, final Optional<Path> initialWeights,
+                                       final Consumer<String> log) throws IOException {
         final JobSpec spec = job.spec();
         if (job.worldSize() != 1) {
             throw new IllegalArgumentException("world_size=" + job.worldSize()
@@ -51,7 +57,9 @@ public final class LocalTraining {
         TrainingSetup.initialWeights(job, model.layout(), initialWeights, model.parameters());
         final DataLoader data = TrainingSetup.loader(job, gpt, 0, 1);
         final Trainer trainer = new Trainer(model, config, data::next, System::nanoTime);
-        return new LocalTraining(job, model, data, trainer);
+        final Checkpointing checkpointing = Checkpointing.of(job, model.layout(), 1, config.zero().stage(), log);
+        checkpointing.resume(trainer, data);
+        return new LocalTraining(job, model, data, trainer, checkpointing);
     }
 
     public ResolvedJob job() {
@@ -70,10 +78,13 @@ public final class LocalTraining {
         return trainer;
     }
 
-    /** Trains until the job's {@code max_steps}, reporting every step. */
+    /** Trains until the job's {@code max_steps}, reporting every step and saving checkpoints as the job says. */
     public void run(final Consumer<StepMetrics> onStep) {
-        while (trainer.step() < job.spec().getMaxSteps()) {
-            onStep.accept(trainer.trainStep());
+        try (checkpointing) {
+            while (trainer.step() < job.spec().getMaxSteps()) {
+                onStep.accept(trainer.trainStep());
+                checkpointing.afterStep(trainer, data, 0, runId);
+            }
         }
     }
 

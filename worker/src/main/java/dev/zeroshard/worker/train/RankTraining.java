@@ -25,20 +25,30 @@ public final class RankTraining {
     private final ResolvedJob job;
     private final GptLayout layout;
     private final ZeroEngine engine;
+    private final DataLoader data;
+    private final Checkpointing checkpointing;
+    private final String runId;
 
-    private RankTraining(final ResolvedJob job, final GptLayout layout, final ZeroEngine engine) {
+    private RankTraining(final ResolvedJob job, final GptLayout layout, final ZeroEngine engine, final DataLoader data,
+                         final Checkpointing checkpointing, final String runId) {
         this.job = job;
         this.layout = layout;
         this.engine = engine;
+        this.data = data;
+        this.checkpointing = checkpointing;
+        this.runId = runId;
     }
 
     /**
-     * Builds this rank's engine.
+     * Builds this rank's engine and, when the job says so, resumes it from a checkpoint (every rank together).
      *
      * @param initialWeights a Hugging Face GPT-2 safetensors file to start from, else the seed's init.
+     * @param runId          the same on every rank of this run (names its checkpoint staging directories).
+     * @param log            where checkpoint events are reported.
      */
     public static RankTraining create(final ResolvedJob job, final Communicator comm,
-                                      final Optional<Path> initialWeights, final NonFinitePolicy nonFinitePolicy)
+                                      final Optional<Path> initialWeights, final NonFinitePolicy nonFinitePolicy,
+                                      final String runId, final Consumer<String> log)
         throws IOException {
         if (job.worldSize() != comm.worldSize()) {
             throw new IllegalArgumentException("the job has world_size=" + job.worldSize() + " but the ring has "
@@ -52,7 +62,10 @@ public final class RankTraining {
         final Precision precision = TrainingSetup.precision(job);
         final ZeroEngine engine = new ZeroEngine(gpt, job.spec().getData().getSeqLen(), job.deepspeed().config(),
             TrainingSetup.gemm(precision), comm, data::next, nonFinitePolicy, weights);
-        return new RankTraining(job, layout, engine);
+        final Checkpointing checkpointing = Checkpointing.of(job, layout, comm.worldSize(),
+            engine.settings().stage(), log);
+        checkpointing.resume(engine, data);
+        return new RankTraining(job, layout, engine, data, checkpointing, runId);
     }
 
     public ResolvedJob job() {
@@ -63,10 +76,16 @@ public final class RankTraining {
         return engine;
     }
 
-    /** Trains until the job's {@code max_steps}, reporting every step. */
+    /**
+     * Trains until the job's {@code max_steps}, reporting every step and saving checkpoints as the job says;
+     * returns once the last checkpoint is durable.
+     */
     public void run(final Consumer<StepMetrics> onStep) {
-        while (engine.step() < job.spec().getMaxSteps()) {
-            onStep.accept(engine.trainStep());
+        try (checkpointing) {
+            while (engine.step() < job.spec().getMaxSteps()) {
+                onStep.accept(engine.trainStep());
+                checkpointing.afterStep(engine, data, engine.rank(), runId);
+            }
         }
     }
 

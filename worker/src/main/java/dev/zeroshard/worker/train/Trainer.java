@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.train;
 
+import dev.zeroshard.checkpoints.sharded.Checkpoint;
+import dev.zeroshard.checkpoints.sharded.ShardSnapshot;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.config.SchedulerConfig;
 import dev.zeroshard.sharding.layout.TensorRange;
@@ -7,6 +9,7 @@ import dev.zeroshard.worker.model.GptModel;
 import dev.zeroshard.worker.optim.AdamOptimizer;
 import dev.zeroshard.worker.optim.GradientNorm;
 
+import java.io.IOException;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 
@@ -16,7 +19,7 @@ import java.util.function.LongSupplier;
  * batch), the global gradient norm, clipping, the scheduled learning rate and an AdamW step on the
  * fp32 master weights, which are then copied into the model's compute weights.
  */
-public final class Trainer {
+public final class Trainer implements CheckpointTarget {
     private final GptModel model;
     private final DeepSpeedConfig config;
     private final BatchSource batches;
@@ -53,8 +56,31 @@ public final class Trainer {
     }
 
     /** Optimizer steps taken. */
+    @Override
     public long step() {
         return step;
+    }
+
+    @Override
+    public long optimizerStep() {
+        return optimizer.stepCount();
+    }
+
+    @Override
+    public ShardSnapshot snapshot() {
+        return new ShardSnapshot(0, 0, master.length, master.clone(), optimizer.firstMoments().clone(),
+            optimizer.secondMoments().clone());
+    }
+
+    @Override
+    public void restore(final Checkpoint checkpoint) throws IOException {
+        checkpoint.read(Checkpoint.State.MASTER, 0, master.length, master, 0);
+        checkpoint.read(Checkpoint.State.EXP_AVG, 0, master.length, optimizer.firstMoments(), 0);
+        checkpoint.read(Checkpoint.State.EXP_AVG_SQ, 0, master.length, optimizer.secondMoments(), 0);
+        optimizer.restoreStepCount(checkpoint.trainingState().optimizerStep());
+        step = checkpoint.trainingState().step();
+        System.arraycopy(master, 0, model.parameters(), 0, master.length);
+        model.parametersChanged();
     }
 
     /** The fp32 master weights (layout order). */

@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.zero;
 
+import dev.zeroshard.checkpoints.sharded.Checkpoint;
+import dev.zeroshard.checkpoints.sharded.ShardSnapshot;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.sharding.collective.Communicator;
 import dev.zeroshard.sharding.layout.TensorRange;
@@ -15,9 +17,12 @@ import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.optim.AdamOptimizer;
 import dev.zeroshard.worker.optim.GradientNorm;
 import dev.zeroshard.worker.train.BatchSource;
+import dev.zeroshard.worker.train.CheckpointTarget;
 import dev.zeroshard.worker.train.StepMetrics;
 import dev.zeroshard.worker.train.TrainingStoppedException;
 
+import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -38,7 +43,7 @@ import java.util.Objects;
  *
  * <p>Not thread-safe: one thread drives a rank. The communicator is the caller's and stays open.
  */
-public final class ZeroEngine {
+public final class ZeroEngine implements CheckpointTarget {
     private final DeepSpeedConfig config;
     private final ZeroSettings settings;
     private final Communicator comm;
@@ -106,8 +111,39 @@ public final class ZeroEngine {
     }
 
     /** Optimizer steps taken (skipped ones included). */
+    @Override
     public long step() {
         return step;
+    }
+
+    @Override
+    public long optimizerStep() {
+        return optimizer.stepCount();
+    }
+
+    /** This rank's owned range of master weights and moments (stage 0 too: each rank saves its partition). */
+    @Override
+    public ShardSnapshot snapshot() {
+        final int start = (int) plan.shardStart(comm.rank());
+        final int owned = plan.ownedElements(comm.rank());
+        final int local = start - (int) optimizerStart();
+        final int masterFrom = params.masterBase() + local;
+        return new ShardSnapshot(comm.rank(), start, start + owned,
+            Arrays.copyOfRange(params.masterArray(), masterFrom, masterFrom + owned),
+            Arrays.copyOfRange(optimizer.firstMoments(), local, local + owned),
+            Arrays.copyOfRange(optimizer.secondMoments(), local, local + owned));
+    }
+
+    @Override
+    public void restore(final Checkpoint checkpoint) throws IOException {
+        final long start = optimizerStart();
+        final int length = (int) optimizerLength();
+        checkpoint.read(Checkpoint.State.MASTER, start, length, params.masterArray(), params.masterBase());
+        checkpoint.read(Checkpoint.State.EXP_AVG, start, length, optimizer.firstMoments(), 0);
+        checkpoint.read(Checkpoint.State.EXP_AVG_SQ, start, length, optimizer.secondMoments(), 0);
+        optimizer.restoreStepCount(checkpoint.trainingState().optimizerStep());
+        step = checkpoint.trainingState().step();
+        params.publish();
     }
 
     /** Steps whose update was skipped for non-finite gradients. */
