@@ -115,6 +115,7 @@ final class LocalRanks {
         command.add("--endpoints=" + endpoints);
         command.add("--threads=" + threads);
         command.add("--on-nonfinite=" + options.onNonFinite());
+        command.add("--run-id=" + jobFile.getParent().getFileName());
         if (options.metricsOut() != null && rank == 0) {
             command.add("--metrics-out=" + options.metricsOut().toAbsolutePath());
         }

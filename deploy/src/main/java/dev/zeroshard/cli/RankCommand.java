@@ -76,6 +76,10 @@ final class RankCommand implements Callable<Integer> {
         description = "what a step does with a NaN/Inf gradient")
     private String onNonFinite;
 
+    @Option(names = "--run-id", defaultValue = "run", paramLabel = "ID",
+        description = "the same on every rank of a run (names checkpoint staging directories)")
+    private String runId;
+
     @Option(names = "--stats-out", paramLabel = "FILE",
         description = "this rank: one JSON line per step with step time, communication wait and busy time")
     private Path statsOut;
@@ -98,7 +102,10 @@ final class RankCommand implements Callable<Integer> {
         try (Communicator comm = Communicator.open(commSpec, new CommSettings().conclude(),
             new TransportConfig().conclude())) {
             final RankTraining training = RankTraining.create(job, comm, Optional.ofNullable(initWeights),
-                NonFinitePolicy.parse(onNonFinite));
+                NonFinitePolicy.parse(onNonFinite), runId, message -> {
+                    out.println("rank " + rank + ": " + message);
+                    out.flush();
+                });
             out.printf(Locale.ROOT, "rank %d of %d: ZeRO stage %d, %,d parameters (%,d in this rank's shard), %d "
                     + "threads%nrank %d memory: %s%n", rank, comm.worldSize(), training.engine().settings().stage(),
                 training.engine().shardPlan().elements(), training.engine().shardPlan().ownedElements(rank),

@@ -77,8 +77,31 @@ final class TrainCommand implements Callable<Integer> {
         description = "with --ranks > 1: stop the job on a NaN/Inf gradient, or skip that step (default: ${DEFAULT-VALUE})")
     private String onNonFinite;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "where checkpoints go (one directory per step)")
+    private Path checkpointDir;
+
+    @Option(names = "--save-every", defaultValue = "0", paramLabel = "N",
+        description = "save a checkpoint every N steps (and at the last step) (default: only at the last step)")
+    private int saveEvery;
+
+    @Option(names = "--keep-last", defaultValue = "0", paramLabel = "K",
+        description = "keep the newest K checkpoints (default: all)")
+    private int keepLast;
+
+    @Option(names = "--resume", paramLabel = "latest|PATH",
+        description = "continue from the latest valid checkpoint under --checkpoint-dir, or from PATH; --steps is "
+            + "then the total step count to reach")
+    private String resume;
+
     @Override
     public Integer call() throws Exception {
+        if (saveEvery < 0 || keepLast < 0) {
+            throw new IllegalArgumentException("--save-every=" + saveEvery + " and --keep-last=" + keepLast
+                + " must be >= 0");
+        }
+        if (checkpointDir == null && (saveEvery > 0 || keepLast > 0 || "latest".equals(resume))) {
+            throw new IllegalArgumentException("--save-every, --keep-last and --resume latest need --checkpoint-dir");
+        }
         if (ranks < 1) {
             throw new IllegalArgumentException("--ranks=" + ranks + " must be >= 1");
         }
@@ -98,6 +121,17 @@ final class TrainCommand implements Callable<Integer> {
         job.put("max_steps", steps);
         job.put("seed", seed);
         job.put("world_size", ranks);
+        if (checkpointDir != null || resume != null) {
+            final ObjectNode checkpoint = job.putObject("checkpoint");
+            if (checkpointDir != null) {
+                checkpoint.put("dir", checkpointDir.toAbsolutePath().toString());
+            }
+            checkpoint.put("save_every_steps", saveEvery);
+            checkpoint.put("keep_last", keepLast);
+            if (resume != null) {
+                checkpoint.put("resume", "latest".equals(resume) ? resume : Path.of(resume).toAbsolutePath().toString());
+            }
+        }
         final ResolvedJob resolved = JobSpecs.resolve(JobSpecs.parse(job));
         if (ranks > 1) {
             return LocalRanks.run(spec.commandLine().getOut(), spec.commandLine().getErr(), resolved,
@@ -112,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
     static int train(final PrintWriter out, final ResolvedJob job, final ThreadsOption threads, final Path metricsOut,
         final Optional<Path> initWeights, final Optional<Path> saveWeights) throws Exception {
         threads.apply();
-        final LocalTraining training = LocalTraining.create(job, initWeights);
+        final LocalTraining training = LocalTraining.create(job, initWeights, out::println);
         final long tokensPerStep = job.deepspeed().config().batch().trainBatchSize() * job.spec().getData().getSeqLen();
         out.printf(Locale.ROOT, "training %s: %,d parameters, %s, %,d tokens per step, %d threads%n",
             job.spec().getName(), training.model().layout().totalElements(),
@@ -129,8 +163,13 @@ final class TrainCommand implements Callable<Integer> {
                 progress.accept(step);
             });
         }
-        out.printf(Locale.ROOT, "done: loss %.4f -> %.4f over %d steps%n", first[0].loss(), last[0].loss(),
-            last[0].step());
+        if (first[0] == null) {
+            out.printf(Locale.ROOT, "done: already at step %d of %d, nothing to train%n", training.trainer().step(),
+                job.spec().getMaxSteps());
+        } else {
+            out.printf(Locale.ROOT, "done: loss %.4f -> %.4f over %d steps (steps %d to %d)%n", first[0].loss(),
+                last[0].loss(), last[0].step() - first[0].step() + 1, first[0].step(), last[0].step());
+        }
         if (saveWeights.isPresent()) {
             training.saveWeights(saveWeights.get());
             out.println("weights written to " + saveWeights.get());

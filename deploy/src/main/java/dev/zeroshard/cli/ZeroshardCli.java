@@ -1,5 +1,6 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.checkpoints.sharded.InvalidCheckpointException;
 import dev.zeroshard.sharding.collective.CollectiveException;
 
 import dev.zeroshard.protocol.config.ConfigException;
@@ -21,8 +22,8 @@ import java.io.UncheckedIOException;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "ZeRO-sharded transformer training on a cluster of JVMs.",
-    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, EstimateCommand.class, BenchCommand.class,
-        ConfigCommand.class, RankCommand.class},
+    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, EstimateCommand.class,
+        CheckpointCommand.class, BenchCommand.class, ConfigCommand.class, RankCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
 public final class ZeroshardCli implements Runnable {
@@ -64,6 +65,10 @@ public final class ZeroshardCli implements Runnable {
             err.println("zeroshard " + commandLine.getCommandName() + ": " + invalid.errors().size()
                 + (invalid.errors().size() == 1 ? " problem:" : " problems:"));
             invalid.errors().forEach(error -> err.println("  " + error));
+            return EXIT_INVALID_INPUT;
+        }
+        if (ex instanceof InvalidCheckpointException invalid) {
+            err.println("zeroshard " + commandLine.getCommandName() + ": invalid checkpoint: " + invalid.getMessage());
             return EXIT_INVALID_INPUT;
         }
         if (ex instanceof CollectiveException peer) {
