@@ -15,8 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code zeroshard train --ranks N}: ranks as separate JVMs on real Aeron UDP. Stages 0 and 3 give the same bits
- * (losses, gradient norms, final weights) across processes, and a rank killed mid-run makes the job stop with an
- * error that names it instead of hanging.
+ * (losses, gradient norms, final weights) across processes, a rank killed mid-run makes the job stop with an
+ * error that names it instead of hanging, and the checkpoints it committed survive and resume on another world
+ * size and stage.
  */
 @Timeout(300)
 class ZeroTrainIT {
@@ -74,6 +75,41 @@ class ZeroTrainIT {
         final LauncherProcess.Result result = running.await(DEADLINE);
         assertThat(result.exitCode()).as(result.output()).isNotZero();
         assertThat(result.output()).contains("rank 1 failed", "rank 1 did not deliver");
+    }
+
+    @Test
+    void shouldResumeOnAnotherWorldSizeFromTheLastCheckpointAfterARankIsKilled(@TempDir final Path dir)
+        throws Exception {
+        final Path model = Files.writeString(dir.resolve("config.json"), MODEL);
+        final Path ds = Files.writeString(dir.resolve("ds.json"), deepspeed(2));
+        final Path checkpoints = dir.resolve("ckpt");
+        final LauncherProcess.Running running = LauncherProcess.start("train", "--ranks", "2", "--deepspeed",
+            ds.toString(), "--model", model.toString(), "--steps", "100000", "--seq", "32", "--checkpoint-dir",
+            checkpoints.toString(), "--save-every", "2", "--keep-last", "2");
+        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!running.output().contains("step-00000004 committed") && System.nanoTime() < until
+            && running.process().isAlive()) {
+            Thread.sleep(100);
+        }
+        assertThat(running.output()).as("two checkpoints were committed").contains("step-00000004 committed");
+        running.process().descendants()
+            .filter(p -> p.info().arguments().map(a -> List.of(a).contains("--rank=1")).orElse(false))
+            .forEach(ProcessHandle::destroyForcibly);
+        assertThat(running.await(DEADLINE).exitCode()).isNotZero();
+
+        final LauncherProcess.Result verify = LauncherProcess.run(DEADLINE, "checkpoint", "verify",
+            checkpoints.toString());
+        assertThat(verify.exitCode()).as("every committed checkpoint survived the crash: " + verify.output())
+            .isZero();
+        final long saved = Long.parseLong(Files.readString(checkpoints.resolve("latest")).trim()
+            .substring("step-".length()));
+        final LauncherProcess.Result resumed = LauncherProcess.run(DEADLINE, "train", "--ranks", "3",
+            "--deepspeed", Files.writeString(dir.resolve("ds3.json"), deepspeed(3)).toString(), "--model",
+            model.toString(), "--steps", Long.toString(saved + 2), "--seq", "32", "--checkpoint-dir",
+            checkpoints.toString(), "--resume", "latest");
+        assertThat(resumed.exitCode()).as(resumed.output()).isZero();
+        assertThat(resumed.output()).contains("resumed from " + checkpoints.resolve(String.format("step-%08d", saved))
+            + " (step " + saved + ", written by 2 rank(s) at ZeRO stage 2)", "step " + (saved + 2) + "/" + (saved + 2));
     }
 
     /** Each step's "loss" and "grad_norm" fields as written (shortest round-trip decimal: every bit). */

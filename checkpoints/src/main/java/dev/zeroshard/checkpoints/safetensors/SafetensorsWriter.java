@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
 
 /**
  * Writes a safetensors file without holding it in memory: the caller declares every tensor up front (the header
@@ -49,6 +50,8 @@ public final class SafetensorsWriter implements AutoCloseable {
     private final long expectedFileBytes;
     private final ByteBuffer chunk;
     private final FloatBuffer chunkAsFloats;
+    /** CRC32C of every byte written, in file order: the file's checksum without reading it back. */
+    private final CRC32C crc = new CRC32C();
 
     /** Index of the tensor being written, or just written (moved past lazily); tensors.size() at the end. */
     private int current;
@@ -110,10 +113,13 @@ public final class SafetensorsWriter implements AutoCloseable {
         try {
             final ByteBuffer prefix = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
             prefix.putLong(header.length).put(header).flip();
+            final SafetensorsWriter writer = new SafetensorsWriter(absolute, temporary, channel, declared,
+                expectedFileBytes);
+            writer.crc.update(prefix.duplicate());
             while (prefix.hasRemaining()) {
                 channel.write(prefix);
             }
-            return new SafetensorsWriter(absolute, temporary, channel, declared, expectedFileBytes);
+            return writer;
         } catch (final IOException | RuntimeException e) {
             channel.close();
             Files.deleteIfExists(temporary);
@@ -124,6 +130,11 @@ public final class SafetensorsWriter implements AutoCloseable {
     /** The file this writer creates on commit. */
     public Path target() {
         return target;
+    }
+
+    /** CRC32C of the whole file as written so far (complete after {@link #commit}). */
+    public int crc32c() {
+        return (int) crc.getValue();
     }
 
     /** The temporary file being written (gone after commit or close). */
@@ -290,6 +301,7 @@ public final class SafetensorsWriter implements AutoCloseable {
                 }
                 default -> throw new IllegalStateException("no conversion from fp32 to " + dtype);
             }
+            crc.update(chunk.duplicate());
             while (chunk.hasRemaining()) {
                 channel.write(chunk);
             }

@@ -5,6 +5,7 @@ import dev.zeroshard.protocol.v1.CheckpointManifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -64,11 +65,15 @@ public final class AsyncCheckpointer implements AutoCloseable {
         awaitPrevious();
         final Path staging = store.staging(manifest.getStep(), runId);
         pending = thread.submit(() -> {
-            ShardWriter.write(staging, shard, faults);
+            final long start = System.nanoTime();
+            final long bytes = ShardWriter.write(staging, shard, faults).getSizeBytes();
+            final long written = System.nanoTime();
             if (rank == 0) {
                 final Path committed = CheckpointCommitter.commit(store.root(), staging, manifest, commitTimeoutNs,
                     faults);
-                log.accept("checkpoint " + committed + " committed");
+                log.accept(String.format(Locale.ROOT, "checkpoint %s committed (this rank's shard: %.1f MiB written "
+                        + "in %.2f s; commit after all ranks: %.2f s)", committed, bytes / 1048576.0,
+                    (written - start) / 1e9, (System.nanoTime() - start) / 1e9));
                 for (final Path deleted : store.retain(keepLast, protectedDirectories, runId)) {
                     log.accept("deleted " + deleted + " (keep_last=" + keepLast + ")");
                 }

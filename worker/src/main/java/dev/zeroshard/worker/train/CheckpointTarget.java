@@ -7,8 +7,12 @@ import java.io.IOException;
 
 /** A training loop's optimizer state as checkpoints see it: this rank's shard, saved and restored. */
 public interface CheckpointTarget {
-    /** A host copy of this rank's shard of master weights and moments (the only part of a save on this thread). */
-    ShardSnapshot snapshot();
+    /**
+     * A host copy of this rank's shard of master weights and moments (the only part of a save on this thread),
+     * copied into {@code into}'s arrays when it is given (a previous snapshot the writer is done with), so that
+     * saving does not allocate.
+     */
+    ShardSnapshot snapshot(ShardSnapshot into);
 
     /** Optimizer steps taken. */
     long step();

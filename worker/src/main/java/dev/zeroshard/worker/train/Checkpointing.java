@@ -4,6 +4,7 @@ import dev.zeroshard.checkpoints.sharded.AsyncCheckpointer;
 import dev.zeroshard.checkpoints.sharded.Checkpoint;
 import dev.zeroshard.checkpoints.sharded.CheckpointStore;
 import dev.zeroshard.checkpoints.sharded.FaultInjector;
+import dev.zeroshard.checkpoints.sharded.ShardSnapshot;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.CheckpointManifest;
 import dev.zeroshard.protocol.v1.CheckpointSpec;
@@ -16,6 +17,7 @@ import dev.zeroshard.worker.model.GptLayout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -38,6 +40,8 @@ public final class Checkpointing implements AutoCloseable {
     private final Consumer<String> log;
     private AsyncCheckpointer writer;
     private Checkpoint loaded;
+    /** Host buffers of the shard, allocated (and touched) once; the writer has them until its save is done. */
+    private ShardSnapshot buffers;
 
     private Checkpointing(final ResolvedJob job, final GptLayout layout, final int worldSize, final int stage,
                           final Consumer<String> log) {
@@ -92,6 +96,16 @@ public final class Checkpointing implements AutoCloseable {
     }
 
     /**
+     * Allocates the host buffers saves copy the shard into, now rather than at the first save (whose copy would
+     * otherwise pay for fresh memory: seconds for a large shard); nothing when the job does not checkpoint.
+     */
+    public void prepare(final CheckpointTarget target) {
+        if (store != null && buffers == null) {
+            buffers = target.snapshot(null);
+        }
+    }
+
+    /**
      * After a step: when a save is due, snapshots {@code target} (the only work on this thread) and hands it to the
      * background writer; the previous save must have finished first.
      */
@@ -109,8 +123,14 @@ public final class Checkpointing implements AutoCloseable {
             writer = new AsyncCheckpointer(store, rank, runId, spec.getKeepLast(), COMMIT_TIMEOUT_NS,
                 loaded == null ? null : loaded.directory(), FaultInjector.NONE, log);
         }
-        final DataLoader.Position position = data.position();
-        writer.save(target.snapshot(), manifest(step, target.optimizerStep(), position));
+        final long waitStart = System.nanoTime();
+        writer.awaitPrevious();
+        final long copyStart = System.nanoTime();
+        buffers = target.snapshot(buffers);
+        final long copied = System.nanoTime();
+        writer.save(buffers, manifest(step, target.optimizerStep(), data.position()));
+        log.accept(String.format(Locale.ROOT, "step %d: shard copied for the background writer in %.1f ms (waited "
+            + "%.1f ms for the previous save)", step, (copied - copyStart) / 1e6, (copyStart - waitStart) / 1e6));
     }
 
     private CheckpointManifest manifest(final long step, final long optimizerStep,

@@ -59,6 +59,7 @@ public final class LocalTraining {
         final Trainer trainer = new Trainer(model, config, data::next, System::nanoTime);
         final Checkpointing checkpointing = Checkpointing.of(job, model.layout(), 1, config.zero().stage(), log);
         checkpointing.resume(trainer, data);
+        checkpointing.prepare(trainer);
         return new LocalTraining(job, model, data, trainer, checkpointing);
     }
 

@@ -65,6 +65,7 @@ public final class RankTraining {
         final Checkpointing checkpointing = Checkpointing.of(job, layout, comm.worldSize(),
             engine.settings().stage(), log);
         checkpointing.resume(engine, data);
+        checkpointing.prepare(engine);
         return new RankTraining(job, layout, engine, data, checkpointing, runId);
     }
 

@@ -67,9 +67,13 @@ public final class Trainer implements CheckpointTarget {
     }
 
     @Override
-    public ShardSnapshot snapshot() {
-        return new ShardSnapshot(0, 0, master.length, master.clone(), optimizer.firstMoments().clone(),
-            optimizer.secondMoments().clone());
+    public ShardSnapshot snapshot(final ShardSnapshot into) {
+        final ShardSnapshot target = into != null ? into : new ShardSnapshot(0, 0, master.length,
+            new float[master.length], new float[master.length], new float[master.length]);
+        System.arraycopy(master, 0, target.master(), 0, master.length);
+        System.arraycopy(optimizer.firstMoments(), 0, target.expAvg(), 0, master.length);
+        System.arraycopy(optimizer.secondMoments(), 0, target.expAvgSq(), 0, master.length);
+        return target;
     }
 
     @Override

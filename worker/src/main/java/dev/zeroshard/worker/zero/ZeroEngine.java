@@ -22,7 +22,6 @@ import dev.zeroshard.worker.train.StepMetrics;
 import dev.zeroshard.worker.train.TrainingStoppedException;
 
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -123,15 +122,16 @@ public final class ZeroEngine implements CheckpointTarget {
 
     /** This rank's owned range of master weights and moments (stage 0 too: each rank saves its partition). */
     @Override
-    public ShardSnapshot snapshot() {
+    public ShardSnapshot snapshot(final ShardSnapshot into) {
         final int start = (int) plan.shardStart(comm.rank());
         final int owned = plan.ownedElements(comm.rank());
         final int local = start - (int) optimizerStart();
-        final int masterFrom = params.masterBase() + local;
-        return new ShardSnapshot(comm.rank(), start, start + owned,
-            Arrays.copyOfRange(params.masterArray(), masterFrom, masterFrom + owned),
-            Arrays.copyOfRange(optimizer.firstMoments(), local, local + owned),
-            Arrays.copyOfRange(optimizer.secondMoments(), local, local + owned));
+        final ShardSnapshot target = into != null ? into : new ShardSnapshot(comm.rank(), start, start + owned,
+            new float[owned], new float[owned], new float[owned]);
+        System.arraycopy(params.masterArray(), params.masterBase() + local, target.master(), 0, owned);
+        System.arraycopy(optimizer.firstMoments(), local, target.expAvg(), 0, owned);
+        System.arraycopy(optimizer.secondMoments(), local, target.expAvgSq(), 0, owned);
+        return target;
     }
 
     @Override
