@@ -23,7 +23,8 @@ import java.io.UncheckedIOException;
     versionProvider = VersionProvider.class,
     description = "ZeRO-sharded transformer training on a cluster of JVMs.",
     subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, EstimateCommand.class,
-        CheckpointCommand.class, BenchCommand.class, ConfigCommand.class, RankCommand.class},
+        CheckpointCommand.class, SimulateCommand.class, SubmitCommand.class, StatusCommand.class,
+        CoordinatorCommand.class, WorkerNodeCommand.class, BenchCommand.class, ConfigCommand.class, RankCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
 public final class ZeroshardCli implements Runnable {

@@ -1,0 +1,164 @@
+package dev.zeroshard.coordinator;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.PathMatchers;
+import akka.http.javadsl.server.RejectionHandler;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeroshard.protocol.config.ConfigError;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * The coordinator's REST API under {@code /v1} (and {@code /healthz}): jobs (submit, list, get, cancel, metrics)
+ * and workers, answered by the {@link JobManager}. Every error is JSON {@code {"error", "details": [{"field",
+ * "message"}]}}: 400 for an invalid spec (every problem the config readers find, with its path), 404, 409 for a
+ * transition the lifecycle forbids, 413 above {@link #MAX_BODY_BYTES}, 415 for a body that is not JSON.
+ */
+public final class RestApi extends AllDirectives {
+    /** Largest request body accepted. */
+    public static final long MAX_BODY_BYTES = 1 << 20;
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final ActorRef<JobManager.Command> manager;
+    private final ActorSystem<?> system;
+
+    public RestApi(final ActorRef<JobManager.Command> manager, final ActorSystem<?> system) {
+        this.manager = manager;
+        this.system = system;
+    }
+
+    public Route routes() {
+        return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+            path("healthz", () -> get(() -> complete(json(StatusCodes.OK, MAPPER.createObjectNode()
+                .put("status", "ok"))))),
+            pathPrefix("v1", () -> concat(
+                path("jobs", () -> concat(post(this::submit), get(this::listJobs))),
+                path(PathMatchers.segment("jobs").slash(PathMatchers.segment()), id -> get(() -> getJob(id))),
+                path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("cancel"),
+                    id -> post(() -> cancel(id))),
+                path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("metrics"),
+                    id -> get(() -> metrics(id))),
+                path("workers", () -> get(this::workers)))))));
+    }
+
+    private Route submit() {
+        return withSizeLimit(MAX_BODY_BYTES, () -> extractRequestEntity(entity -> {
+            if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+                return complete(error(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "a job spec is JSON: send Content-Type "
+                    + "application/json, not " + entity.getContentType(), List.of()));
+            }
+            return entity(Unmarshaller.entityToString(), body -> onSuccess(
+                ask(replyTo -> new JobManager.Submit(body, replyTo)), (JobManager.SubmitResult result) -> {
+                    if (result.job().isEmpty()) {
+                        return complete(error(StatusCodes.BAD_REQUEST, "invalid job spec: "
+                            + result.errors().size() + " problem(s)", result.errors()));
+                    }
+                    return complete(json(StatusCodes.CREATED, MAPPER.createObjectNode()
+                        .put("id", result.job().get().getId())
+                        .put("state", result.job().get().getState().name())));
+                }));
+        }));
+    }
+
+    private Route listJobs() {
+        return onSuccess(ask(JobManager.GetJobs::new), jobs -> complete(json(StatusCodes.OK, JobViews.jobs(jobs))));
+    }
+
+    private Route getJob(final String id) {
+        return onSuccess(ask(replyTo -> new JobManager.GetJob(id, replyTo)),
+            (java.util.Optional<dev.zeroshard.protocol.v1.JobRecord> job) -> complete(job
+                .map(found -> json(StatusCodes.OK, JobViews.job(found, true)))
+                .orElseGet(() -> notFound(id))));
+    }
+
+    private Route cancel(final String id) {
+        return onSuccess(ask(replyTo -> new JobManager.Cancel(id, replyTo)), (JobManager.CancelResult result) -> {
+            if (result.job().isEmpty()) {
+                return complete(notFound(id));
+            }
+            if (!result.accepted()) {
+                return complete(error(StatusCodes.CONFLICT, "job " + id + " is " + result.job().get().getState()
+                    + " and cannot be cancelled", List.of()));
+            }
+            return complete(json(StatusCodes.OK, JobViews.job(result.job().get(), false)));
+        });
+    }
+
+    private Route metrics(final String id) {
+        return onSuccess(ask(replyTo -> new JobManager.GetMetrics(id, replyTo)),
+            (java.util.Optional<List<dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress>> series) ->
+                complete(series.map(points -> json(StatusCodes.OK, JobViews.metrics(points)))
+                    .orElseGet(() -> notFound(id))));
+    }
+
+    private Route workers() {
+        return onSuccess(ask(JobManager.GetWorkers::new), workers -> complete(json(StatusCodes.OK,
+            JobViews.workers(workers))));
+    }
+
+    private <T> CompletionStage<T> ask(final Function<ActorRef<T>, JobManager.Command> message) {
+        return AskPattern.ask(manager, message::apply, ASK_TIMEOUT, system.scheduler());
+    }
+
+    private static HttpResponse notFound(final String id) {
+        return error(StatusCodes.NOT_FOUND, "no job " + id, List.of());
+    }
+
+    static HttpResponse json(final StatusCode status, final JsonNode body) {
+        try {
+            return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(
+                ContentTypes.APPLICATION_JSON, MAPPER.writeValueAsBytes(body)));
+        } catch (final com.fasterxml.jackson.core.JsonProcessingException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    static HttpResponse error(final StatusCode status, final String message, final List<ConfigError> details) {
+        final ObjectNode body = MAPPER.createObjectNode().put("error", message);
+        final ArrayNode array = body.putArray("details");
+        for (final ConfigError detail : details) {
+            array.addObject().put("field", detail.path()).put("message", detail.rule()).put("value", detail.value());
+        }
+        return json(status, body);
+    }
+
+    private static ExceptionHandler exceptions() {
+        return ExceptionHandler.newBuilder()
+            .match(akka.http.scaladsl.model.EntityStreamSizeException.class, ex -> akka.http.javadsl.server.Directives
+                .complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "request body larger than " + MAX_BODY_BYTES
+                    + " bytes", List.of())))
+            .match(java.util.concurrent.TimeoutException.class, ex -> akka.http.javadsl.server.Directives
+                .complete(error(StatusCodes.SERVICE_UNAVAILABLE, "the job manager did not answer in time", List.of())))
+            .build();
+    }
+
+    private static RejectionHandler rejections() {
+        return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+            if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                return response;
+            }
+            final String text = response.entity() instanceof akka.http.javadsl.model.HttpEntity.Strict strict
+                ? strict.getData().utf8String() : response.status().reason();
+            return error(response.status(), text, List.of()).withHeaders(response.getHeaders());
+        });
+    }
+}

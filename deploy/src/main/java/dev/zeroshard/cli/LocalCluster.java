@@ -1,0 +1,157 @@
+package dev.zeroshard.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole cluster on this machine: one coordinator JVM and N worker JVMs (the launcher's JVM options and class
+ * path), their output in {@code coordinator.log} and {@code worker-K.log} under a run directory. {@link #close}
+ * stops them all (SIGTERM, then SIGKILL after a grace period), and so does the JVM's shutdown hook on Ctrl-C.
+ */
+final class LocalCluster implements AutoCloseable {
+    private static final long START_TIMEOUT_MS = 120_000;
+    private static final long STOP_GRACE_MS = 15_000;
+
+    private final Path runDir;
+    private final List<Process> processes = new ArrayList<>();
+    private final Thread killer = new Thread(this::stopAll, "stop-local-cluster");
+    private final String restUrl;
+
+    private LocalCluster(final Path runDir, final String restUrl) {
+        this.runDir = runDir;
+        this.restUrl = restUrl;
+    }
+
+    /** Starts the coordinator and {@code workers} workers; returns once every worker has joined. */
+    static LocalCluster start(final int workers, final int httpPort, final Path dataDir, final Integer threads)
+        throws IOException, InterruptedException {
+        final Path runDir = Files.createTempDirectory("zeroshard-cluster-");
+        final int clusterPort = freePort();
+        final int http = httpPort != 0 ? httpPort : freePort();
+        final LocalCluster cluster = new LocalCluster(runDir, "http://127.0.0.1:" + http);
+        Runtime.getRuntime().addShutdownHook(cluster.killer);
+        try {
+            cluster.spawn("coordinator", List.of("coordinator", "--port=" + clusterPort, "--http-port=" + http,
+                "--data-dir=" + dataDir.toAbsolutePath()), null);
+            cluster.awaitLine(runDir.resolve("coordinator.log"), "coordinator up", cluster.processes.get(0));
+            final int perWorker = threads != null ? threads
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, workers));
+            for (int k = 0; k < workers; k++) {
+                cluster.spawn("worker-" + k, List.of("worker", "--seed=127.0.0.1:" + clusterPort, "--id=worker-" + k,
+                    "--threads=" + perWorker), perWorker);
+            }
+            cluster.awaitWorkers(workers);
+            return cluster;
+        } catch (final IOException | InterruptedException | RuntimeException ex) {
+            cluster.close();
+            throw ex;
+        }
+    }
+
+    String restUrl() {
+        return restUrl;
+    }
+
+    Path runDir() {
+        return runDir;
+    }
+
+    private void spawn(final String name, final List<String> args, final Integer threads) throws IOException {
+        final List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ZeroshardCli.class.getName());
+        command.addAll(args);
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(runDir.resolve(name + ".log").toFile());
+        if (threads != null) {
+            builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+            builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        }
+        processes.add(builder.start());
+    }
+
+    private void awaitLine(final Path log, final String text, final Process process)
+        throws IOException, InterruptedException {
+        final long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(text)) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new IOException("the coordinator exited with status " + process.exitValue() + "; see " + log);
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("the coordinator did not start within " + START_TIMEOUT_MS / 1000 + " s; see " + log);
+    }
+
+    private void awaitWorkers(final int workers) throws IOException, InterruptedException {
+        final RestClient client = new RestClient(restUrl);
+        final long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        int joined = 0;
+        while (System.currentTimeMillis() < deadline) {
+            joined = client.get("/v1/workers").body().size();
+            if (joined >= workers) {
+                return;
+            }
+            for (int k = 1; k < processes.size(); k++) {
+                if (!processes.get(k).isAlive()) {
+                    throw new IOException("worker-" + (k - 1) + " exited with status " + processes.get(k).exitValue()
+                        + "; see " + runDir.resolve("worker-" + (k - 1) + ".log"));
+                }
+            }
+            Thread.sleep(250);
+        }
+        throw new IOException("only " + joined + " of " + workers + " workers joined within "
+            + START_TIMEOUT_MS / 1000 + " s; logs in " + runDir);
+    }
+
+    /** The JVM of worker {@code k}. */
+    Process worker(final int k) {
+        return processes.get(k + 1);
+    }
+
+    @Override
+    public void close() {
+        stopAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(killer);
+        } catch (final IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
+    }
+
+    /** Workers first, then the coordinator: SIGTERM, and SIGKILL whatever is left after the grace period. */
+    private void stopAll() {
+        for (int k = processes.size() - 1; k >= 0; k--) {
+            processes.get(k).destroy();
+        }
+        final long deadline = System.currentTimeMillis() + STOP_GRACE_MS;
+        for (final Process process : processes) {
+            try {
+                if (!process.waitFor(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (final InterruptedException ex) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

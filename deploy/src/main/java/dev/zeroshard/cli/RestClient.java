@@ -1,0 +1,53 @@
+package dev.zeroshard.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** The coordinator's REST API as {@code submit} and {@code status} use it. */
+final class RestClient {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+
+    /** A response: status and parsed JSON body. */
+    record Reply(int status, JsonNode body) {
+        String error() {
+            final StringBuilder text = new StringBuilder(body.path("error").asText("HTTP " + status));
+            body.path("details").forEach(d -> text.append("\n  ").append(d.path("field").asText()).append(" = ")
+                .append(d.path("value").asText()).append(": ").append(d.path("message").asText()));
+            return text.toString();
+        }
+    }
+
+    RestClient(final String base) {
+        this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    }
+
+    Reply get(final String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15)).GET().build());
+    }
+
+    Reply post(final String path, final String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private Reply send(final HttpRequest request) throws IOException, InterruptedException {
+        final HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (final java.net.ConnectException ex) {
+            throw new IOException("no coordinator at " + base + " (is 'zeroshard simulate' or 'zeroshard coordinator' "
+                + "running? --url sets the address)", ex);
+        }
+        final String body = response.body();
+        return new Reply(response.statusCode(), body.isBlank() ? MAPPER.createObjectNode() : MAPPER.readTree(body));
+    }
+}

@@ -1,0 +1,66 @@
+package dev.zeroshard.cli;
+
+import akka.actor.typed.ActorSystem;
+import dev.zeroshard.coordinator.CoordinatorNode;
+import dev.zeroshard.worker.agent.WorkerNode;
+import dev.zeroshard.worker.agent.WorkerSettings;
+import dev.zeroshard.worker.ops.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/** {@code zeroshard worker}: a worker node that runs ranks of the jobs the coordinator assigns; until stopped. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Run a worker node: it joins the cluster and trains the ranks the coordinator assigns.")
+final class WorkerNodeCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+        description = "address of this node, for the cluster and Aeron (default: ${DEFAULT-VALUE})")
+    private String host;
+
+    @Option(names = "--port", defaultValue = "0", description = "cluster port (default: any free one)")
+    private int port;
+
+    @Option(names = "--seed", required = true, split = ",", paramLabel = "HOST:PORT",
+        description = "seed nodes (the coordinator's cluster address)")
+    private List<String> seeds;
+
+    @Option(names = "--aeron-port", defaultValue = "0", description = "UDP port of this worker's ranks (default: a free one)")
+    private int aeronPort;
+
+    @Option(names = "--id", description = "worker name (default: host:aeron-port)")
+    private String id;
+
+    @Mixin
+    private ThreadsOption threads;
+
+    @Override
+    public Integer call() throws Exception {
+        threads.apply();
+        final int udp = aeronPort != 0 ? aeronPort : freeUdpPort();
+        final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp, "cpu",
+            Parallel.shared().threads());
+        final ActorSystem<Void> system = WorkerNode.start(host, port, seeds, settings, CoordinatorNode.DOWN_AFTER_MS);
+        spec.commandLine().getOut().printf("worker %s up: Aeron %s:%d, %d threads, joining %s%n",
+            settings.workerId(), host, udp, settings.threads(), seeds);
+        spec.commandLine().getOut().flush();
+        system.getWhenTerminated().toCompletableFuture().get();
+        return 0;
+    }
+
+    private int freeUdpPort() throws Exception {
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        }
+    }
+}
