@@ -158,23 +158,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     // ---------------------------------------------------------------- jobs
 
     private Behavior<Command> onSubmit(final Submit submit) {
-        final String id = registry.newId();
-        final JobSpec spec;
-        final ResolvedJob resolved;
+        final JobSpec parsed;
         try {
-            final JobSpec parsed = JobSpecs.parse(JsonValues.readTree(submit.specJson()));
-            // a job the coordinator runs always checkpoints: that is what recovery resumes from
-            final CheckpointSpec checkpoint = parsed.getCheckpoint();
-            spec = parsed.toBuilder().setCheckpoint(checkpoint.toBuilder()
-                .setDir(checkpoint.getDir().isEmpty() ? dataDirectory.resolve("checkpoints").resolve(id).toString()
-                    : checkpoint.getDir())
-                .setSaveEverySteps(checkpoint.getSaveEverySteps() > 0 ? checkpoint.getSaveEverySteps()
-                    : DEFAULT_SAVE_EVERY_STEPS)).build();
-            resolved = JobSpecs.resolve(spec);
+            parsed = JobSpecs.parse(JsonValues.readTree(submit.specJson()));
+            JobSpecs.resolve(withCheckpointDefaults(parsed, dataDirectory.resolve("checkpoints")));
         } catch (final ConfigException invalid) {
             submit.replyTo().tell(new SubmitResult(Optional.empty(), invalid.errors()));
             return this;
         }
+        final String id = registry.newId();
+        final JobSpec spec = withCheckpointDefaults(parsed, dataDirectory.resolve("checkpoints").resolve(id));
+        final ResolvedJob resolved = JobSpecs.resolve(spec);
         JobRecord job = registry.put(JobRecord.newBuilder().setId(id).setSpecJson(JobSpecs.toJson(spec))
             .setState(JobState.PENDING).setCreatedUnixMs(System.currentTimeMillis())
             .setMaxSteps(spec.getMaxSteps()).setWorldSize(resolved.worldSize()).build());
@@ -182,6 +176,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             + " free worker(s)");
         submit.replyTo().tell(new SubmitResult(Optional.of(job), List.of()));
         return schedule();
+    }
+
+    /** A job the coordinator runs always checkpoints: that is what recovery resumes from. */
+    private static JobSpec withCheckpointDefaults(final JobSpec spec, final Path defaultDirectory) {
+        final CheckpointSpec checkpoint = spec.getCheckpoint();
+        return spec.toBuilder().setCheckpoint(checkpoint.toBuilder()
+            .setDir(checkpoint.getDir().isEmpty() ? defaultDirectory.toString() : checkpoint.getDir())
+            .setSaveEverySteps(checkpoint.getSaveEverySteps() > 0 ? checkpoint.getSaveEverySteps()
+                : DEFAULT_SAVE_EVERY_STEPS)).build();
     }
 
     private Behavior<Command> onCancel(final Cancel cancel) {

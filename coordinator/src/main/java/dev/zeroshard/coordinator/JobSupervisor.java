@@ -119,11 +119,14 @@ final class JobSupervisor extends AbstractBehavior<SupervisorEvent> {
     }
 
     private Behavior<SupervisorEvent> onWorkerLost(final WorkerLost lost) {
-        if (!done[lost.rank()]) {
-            done[lost.rank()] = true;
-            fail("rank " + lost.rank() + " was lost: worker " + lost.workerId() + " left the cluster (last step "
-                + lastStep + ")");
+        final String reason = "rank " + lost.rank() + " was lost: worker " + lost.workerId() + " left the cluster "
+            + "(last step " + lastStep + ")";
+        if (failure != null) {
+            // the peers' collectives may have reported the loss first; say who it was all the same
+            manager.tell(new JobManager.JobEvent(jobId, epoch, reason));
         }
+        done[lost.rank()] = true;
+        fail(reason);
         return allDone() ? endAttempt() : this;
     }
 

@@ -156,6 +156,10 @@ public final class RestApi extends AllDirectives {
             if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
                 return response;
             }
+            if (response.status().equals(StatusCodes.PAYLOAD_TOO_LARGE)) {
+                return error(StatusCodes.PAYLOAD_TOO_LARGE, "request body larger than " + MAX_BODY_BYTES + " bytes",
+                    List.of());
+            }
             final String text = response.entity() instanceof akka.http.javadsl.model.HttpEntity.Strict strict
                 ? strict.getData().utf8String() : response.status().reason();
             return error(response.status(), text, List.of()).withHeaders(response.getHeaders());

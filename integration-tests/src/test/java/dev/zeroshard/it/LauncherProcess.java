@@ -41,6 +41,20 @@ final class LauncherProcess {
         }
     }
 
+    /**
+     * Whether {@code process} was started with {@code argument}: read from {@code /proc/PID/cmdline}, because
+     * {@link ProcessHandle.Info#arguments()} is empty for command lines longer than the JDK reads (a zeroshard JVM's
+     * class path alone is longer).
+     */
+    static boolean hasArgument(final ProcessHandle process, final String argument) {
+        try {
+            final byte[] bytes = Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+            return List.of(new String(bytes, StandardCharsets.UTF_8).split("\0")).contains(argument);
+        } catch (final IOException gone) {
+            return false;
+        }
+    }
+
     static Result run(final Duration deadline, final String... args) throws IOException, InterruptedException {
         return start(args).await(deadline);
     }

@@ -1,0 +1,52 @@
+package dev.zeroshard.coordinator;
+
+import dev.zeroshard.protocol.v1.JobRecord;
+import dev.zeroshard.protocol.v1.JobState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class JobRegistryTest {
+    @Test
+    void shouldKnowEveryJobAndItsTransitionsAfterARestart(@TempDir final Path dir) throws Exception {
+        final JobRegistry registry = JobRegistry.open(dir);
+        final String id = registry.newId();
+        JobRecord job = registry.put(JobRecord.newBuilder().setId(id).setState(JobState.PENDING).build());
+        job = registry.transition(job, JobState.SCHEDULING, "submitted");
+        job = registry.transition(job, JobState.RUNNING, "epoch 1");
+        registry.update(job.toBuilder().setStep(7).build());
+
+        final JobRegistry reopened = JobRegistry.open(dir);
+
+        final JobRecord back = reopened.get(id).orElseThrow();
+        assertThat(back.getState()).isEqualTo(JobState.RUNNING);
+        assertThat(back.getTransitionsList()).extracting(t -> t.getState() + ": " + t.getReason())
+            .containsExactly("SCHEDULING: submitted", "RUNNING: epoch 1");
+        assertThat(reopened.newId()).as("ids are never reused").isNotEqualTo(id);
+    }
+
+    @Test
+    void shouldRefuseATransitionTheLifecycleForbids(@TempDir final Path dir) throws Exception {
+        final JobRegistry registry = JobRegistry.open(dir);
+        final JobRecord job = registry.put(JobRecord.newBuilder().setId(registry.newId())
+            .setState(JobState.SUCCEEDED).build());
+
+        assertThatThrownBy(() -> registry.transition(job, JobState.CANCELLED, "too late"))
+            .hasMessageContaining("is SUCCEEDED and cannot become CANCELLED");
+        assertThat(JobLifecycle.allowed(JobState.RUNNING, JobState.RECOVERING)).isTrue();
+        assertThat(JobLifecycle.allowed(JobState.RECOVERING, JobState.RUNNING)).isFalse();
+    }
+
+    @Test
+    void shouldRefuseACorruptSnapshotNamingItInsteadOfStartingEmpty(@TempDir final Path dir) throws Exception {
+        Files.write(dir.resolve(JobRegistry.FILE), new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3});
+
+        assertThatThrownBy(() -> JobRegistry.open(dir)).hasMessageContaining("jobs.pb")
+            .hasMessageContaining("is not a job registry snapshot");
+    }
+}

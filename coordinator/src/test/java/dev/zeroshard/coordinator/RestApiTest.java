@@ -1,0 +1,118 @@
+package dev.zeroshard.coordinator;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.ActorRef;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The REST routes over a real HTTP server and a real {@link JobManager} (no workers: jobs wait in SCHEDULING):
+ * the status codes and JSON error bodies of the API.
+ */
+class RestApiTest {
+    private static final String JOB = """
+        {"name": "tiny", "model": {"vocab_size": 256, "n_positions": 32, "n_embd": 32, "n_layer": 2, "n_head": 2},
+         "deepspeed": {"train_micro_batch_size_per_gpu": 2}, "maxSteps": 10, "world_size": 2}""";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @TempDir
+    Path dataDir;
+    private ActorTestKit testKit;
+    private ServerBinding binding;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() throws Exception {
+        testKit = ActorTestKit.create(ConfigFactory.parseString("akka.loglevel = WARNING"));
+        final ActorRef<JobManager.Command> manager = testKit.spawn(JobManager.create(dataDir), "job-manager");
+        binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
+            .bind(new RestApi(manager, testKit.system()).routes()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    private HttpResponse<String> send(final String method, final String path, final String contentType,
+                                      final String body) throws Exception {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + binding.localAddress().getPort() + path));
+        if (body != null) {
+            request.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(final HttpResponse<String> response) throws Exception {
+        return MAPPER.readTree(response.body());
+    }
+
+    @Test
+    void shouldAcceptAJobShowItAndCancelItOnce() throws Exception {
+        final HttpResponse<String> created = send("POST", "/v1/jobs", "application/json", JOB);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        final String id = json(created).path("id").asText();
+
+        final JsonNode job = json(send("GET", "/v1/jobs/" + id, null, null));
+        assertThat(job.path("state").asText()).isEqualTo("SCHEDULING");
+        assertThat(job.path("deepspeed").path("train_batch_size").asInt()).isEqualTo(4);
+        assertThat(json(send("GET", "/v1/jobs", null, null))).hasSize(1);
+        assertThat(send("POST", "/v1/jobs/" + id + "/cancel", null, null).statusCode()).isEqualTo(200);
+
+        final HttpResponse<String> again = send("POST", "/v1/jobs/" + id + "/cancel", null, null);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).path("error").asText()).contains("is CANCELLED and cannot be cancelled");
+        assertThat(json(send("GET", "/v1/workers", null, null))).isEmpty();
+        assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldListEveryProblemOfAnInvalidSpecWithItsField() throws Exception {
+        final HttpResponse<String> response = send("POST", "/v1/jobs", "application/json", """
+            {"name": "bad name!", "model": {"vocab_size": 256, "n_positions": 32, "n_embd": 32, "n_layer": 2,
+             "n_head": 4}, "deepspeed": {"train_micro_batch_size_per_gpu": 0, "zero_optimization": {"stage": 7}}}""");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        final JsonNode body = json(response);
+        assertThat(body.path("error").asText()).startsWith("invalid job spec");
+        assertThat(body.path("details").findValuesAsText("field")).contains("name");
+        assertThat(response.body()).contains("zero_optimization.stage", "train_micro_batch_size_per_gpu");
+    }
+
+    @Test
+    void shouldAnswerWrongRequestsWithTheRightStatusInJson() throws Exception {
+        assertThat(send("POST", "/v1/jobs", "text/plain", JOB).statusCode()).isEqualTo(415);
+        assertThat(send("POST", "/v1/jobs", "application/json", "{\"name\": ").statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/jobs", "application/json", "[1, 2]").statusCode()).isEqualTo(400);
+        final HttpResponse<String> missing = send("GET", "/v1/jobs/job-999999", null, null);
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(json(missing).path("error").asText()).isEqualTo("no job job-999999");
+        final HttpResponse<String> huge = send("POST", "/v1/jobs", "application/json",
+            "{\"name\": \"" + "x".repeat(3 << 20) + "\"}");
+        assertThat(huge.statusCode()).isEqualTo(413);
+        assertThat(json(huge).path("error").asText()).contains("larger than");
+        final HttpResponse<String> unknown = send("GET", "/v1/nothing", null, null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown).has("error")).isTrue();
+        assertThat(send("DELETE", "/v1/jobs", null, null).statusCode()).isEqualTo(405);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.zeroshard.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The product as users meet it: {@code zeroshard simulate} (a coordinator and three worker JVMs in one Akka
+ * cluster), a job submitted over REST, one of its workers killed with SIGKILL mid-training, and the job resuming
+ * from its last checkpoint on the spare worker and finishing; then Ctrl-C (SIGTERM) leaves no process behind.
+ */
+@Timeout(400)
+class ClusterIT {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String JOB = """
+        {"name": "cluster-it",
+         "model": {"vocab_size": 256, "n_positions": 64, "n_embd": 64, "n_layer": 2, "n_head": 2},
+         "data": {"seq_len": 32},
+         "deepspeed": {"train_batch_size": 8, "train_micro_batch_size_per_gpu": 4, "gradient_clipping": 1.0,
+           "zero_optimization": {"stage": 2, "overlap_comm": true, "reduce_bucket_size": 20000,
+             "allgather_bucket_size": 30000},
+           "optimizer": {"type": "AdamW", "params": {"lr": 3e-3, "weight_decay": 0.1}}},
+         "maxSteps": 1500, "seed": 3, "world_size": 2, "elastic": {"min_workers": 1, "max_restarts": 2},
+         "checkpoint": {"save_every_steps": 100}}""";
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private JsonNode get(final String url) throws Exception {
+        return MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+            HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private HttpResponse<String> post(final String url, final String contentType, final String body)
+        throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldRecoverFromAKilledWorkerAndFinishTheJobSubmittedOverRest(@TempDir final Path data) throws Exception {
+        final LauncherProcess.Running simulate = LauncherProcess.start("simulate", "--workers", "3", "--port", "0",
+            "--data-dir", data.toString());
+        try {
+            final String url = awaitUrl(simulate);
+
+            assertThat(post(url + "/v1/jobs", "text/plain", JOB).statusCode()).isEqualTo(415);
+            final HttpResponse<String> invalid = post(url + "/v1/jobs", "application/json",
+                JOB.replace("\"stage\": 2", "\"stage\": 9"));
+            assertThat(invalid.statusCode()).isEqualTo(400);
+            assertThat(invalid.body()).contains("zero_optimization.stage");
+
+            final HttpResponse<String> created = post(url + "/v1/jobs", "application/json", JOB);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            final String id = MAPPER.readTree(created.body()).path("id").asText();
+            final String jobUrl = url + "/v1/jobs/" + id;
+
+            JsonNode job = awaitJob(jobUrl, j -> j.path("step").asLong() >= 300, "step 300");
+            final String victim = job.path("ranks").get(1).path("worker").asText();
+            final List<ProcessHandle> killed = simulate.process().descendants()
+                .filter(p -> LauncherProcess.hasArgument(p, "--id=" + victim))
+                .toList();
+            assertThat(killed).as("the JVM of " + victim).hasSize(1);
+            killed.get(0).destroyForcibly();
+
+            job = awaitJob(jobUrl, j -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(j.path("state").asText()),
+                "the end of the job");
+            assertThat(job.path("state").asText()).as(job.toPrettyString()).isEqualTo("SUCCEEDED");
+            assertThat(job.path("restarts").asInt()).isEqualTo(1);
+            assertThat(job.path("epoch").asInt()).isEqualTo(2);
+            assertThat(job.path("transitions").findValuesAsText("state")).containsSubsequence("RUNNING", "RECOVERING",
+                "SCHEDULING", "RUNNING", "SUCCEEDED");
+            assertThat(job.path("events").toString()).contains("resumed from").contains(victim);
+            assertThat(Path.of(job.path("last_checkpoint").asText()).resolve("manifest.pb")).exists();
+
+            final JsonNode metrics = get(jobUrl + "/metrics");
+            assertThat(metrics.size()).isGreaterThanOrEqualTo(1500);
+            assertThat(metrics.get(metrics.size() - 1).path("loss").asDouble())
+                .isLessThan(metrics.get(0).path("loss").asDouble());
+            assertThat(get(url + "/v1/workers").size()).as("the killed worker left the cluster").isEqualTo(2);
+        } finally {
+            simulate.process().destroy();
+            assertThat(simulate.process().waitFor(60, TimeUnit.SECONDS)).as("simulate stops on SIGTERM").isTrue();
+        }
+        assertThat(simulate.process().descendants().filter(ProcessHandle::isAlive).toList())
+            .as("no orphan JVMs").isEmpty();
+    }
+
+    private static String awaitUrl(final LauncherProcess.Running simulate) throws Exception {
+        final Pattern rest = Pattern.compile("REST at (http://[0-9.]+:[0-9]+)");
+        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+        while (System.nanoTime() < until && simulate.process().isAlive()) {
+            final Matcher matcher = rest.matcher(simulate.output());
+            if (matcher.find()) {
+                return matcher.group(1);
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("simulate did not come up: " + simulate.output());
+    }
+
+    private JsonNode awaitJob(final String jobUrl, final java.util.function.Predicate<JsonNode> condition,
+                              final String what) throws Exception {
+        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        JsonNode job = null;
+        while (System.nanoTime() < until) {
+            job = get(jobUrl);
+            if (condition.test(job)) {
+                return job;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("waited in vain for " + what + ": " + (job == null ? "" : job.toPrettyString()));
+    }
+}
