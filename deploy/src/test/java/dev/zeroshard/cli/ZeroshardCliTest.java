@@ -83,7 +83,7 @@ class ZeroshardCliTest {
 
     @Test
     void shouldTrainBuiltinJobInDemo() {
-        assertThat(run("demo", "--steps", "20")).as(err.toString()).isZero();
+        assertThat(run("demo", "--local", "--steps", "20")).as(err.toString()).isZero();
 
         assertThat(out.toString()).contains("job          demo", "step 20/20", "done: loss");
     }
