@@ -10,10 +10,12 @@ import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import dev.zeroshard.protocol.cluster.ClusterSettings;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -34,8 +36,12 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
      * @param seeds host:port of the seed nodes (this node's own address when it starts a cluster).
      */
     public static CoordinatorNode start(final String host, final int clusterPort, final List<String> seeds,
-                                        final String httpHost, final int httpPort, final Path dataDirectory)
-        throws Exception {
+                                        final String httpHost, final int httpPort, final Path dataDirectory,
+                                        final Optional<String> token) throws Exception {
+        if (token.isEmpty() && !InetAddress.getByName(httpHost).isLoopbackAddress()) {
+            throw new IllegalArgumentException("the REST API would listen on " + httpHost + " without a bearer token: "
+                + "give one (--auth-token-file or ZEROSHARD_AUTH_TOKEN) or bind to a loopback address");
+        }
         final CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
         final ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
             final ActorRef<JobManager.Command> manager = ClusterSingleton.get(context.getSystem()).init(
@@ -43,7 +49,7 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
                     .withSettings(ClusterSingletonSettings.create(context.getSystem())
                         .withRole(ClusterSettings.COORDINATOR_ROLE)));
             Http.get(context.getSystem()).newServerAt(httpHost, httpPort)
-                .bind(new RestApi(manager, context.getSystem()).routes())
+                .bind(new RestApi(manager, context.getSystem(), token).routes())
                 .whenComplete((binding, failure) -> {
                     if (failure != null) {
                         bound.completeExceptionally(failure);

@@ -21,8 +21,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeroshard.protocol.config.ConfigError;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -40,16 +43,47 @@ public final class RestApi extends AllDirectives {
 
     private final ActorRef<JobManager.Command> manager;
     private final ActorSystem<?> system;
+    private final Optional<byte[]> token;
 
-    public RestApi(final ActorRef<JobManager.Command> manager, final ActorSystem<?> system) {
+    /**
+     * @param token the bearer token every route but {@code /healthz} requires; empty: none (loopback only, which
+     *              {@link CoordinatorNode} enforces).
+     */
+    public RestApi(final ActorRef<JobManager.Command> manager, final ActorSystem<?> system,
+                   final Optional<String> token) {
         this.manager = manager;
         this.system = system;
+        this.token = token.map(value -> ("Bearer " + value).getBytes(StandardCharsets.UTF_8));
     }
 
     public Route routes() {
         return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
             path("healthz", () -> get(() -> complete(json(StatusCodes.OK, MAPPER.createObjectNode()
                 .put("status", "ok"))))),
+            authenticated(this::protectedRoutes))));
+    }
+
+    /** Lets a request through when no token is configured or its Authorization header carries it; else 401. */
+    private Route authenticated(final java.util.function.Supplier<Route> inner) {
+        if (token.isEmpty()) {
+            return inner.get();
+        }
+        return extractRequest(request -> {
+            final byte[] given = request.getHeader("Authorization").map(h -> h.value().getBytes(StandardCharsets.UTF_8))
+                .orElse(new byte[0]);
+            if (MessageDigest.isEqual(given, token.get())) {
+                return inner.get();
+            }
+            system.log().warn("refused {} {}: {} bearer token", request.method().value(), request.getUri().path(),
+                given.length == 0 ? "no" : "a wrong");
+            return complete(error(StatusCodes.UNAUTHORIZED, "this coordinator needs 'Authorization: Bearer <token>'",
+                List.of()).addHeader(akka.http.javadsl.model.HttpHeader.parse("WWW-Authenticate", "Bearer")));
+        });
+    }
+
+    private Route protectedRoutes() {
+        return concat(
+            path("metrics", () -> get(this::prometheus)),
             pathPrefix("v1", () -> concat(
                 path("jobs", () -> concat(post(this::submit), get(this::listJobs))),
                 path(PathMatchers.segment("jobs").slash(PathMatchers.segment()), id -> get(() -> getJob(id))),
@@ -57,7 +91,7 @@ public final class RestApi extends AllDirectives {
                     id -> post(() -> cancel(id))),
                 path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("metrics"),
                     id -> get(() -> metrics(id))),
-                path("workers", () -> get(this::workers)))))));
+                path("workers", () -> get(this::workers)))));
     }
 
     private Route submit() {
@@ -113,6 +147,16 @@ public final class RestApi extends AllDirectives {
     private Route workers() {
         return onSuccess(ask(JobManager.GetWorkers::new), workers -> complete(json(StatusCodes.OK,
             JobViews.workers(workers))));
+    }
+
+    /** Prometheus text format: jobs by state, per running job its step, step time, tokens/s and comm wait. */
+    private Route prometheus() {
+        final CompletionStage<List<dev.zeroshard.protocol.v1.JobRecord>> jobs = ask(JobManager.GetJobs::new);
+        final CompletionStage<List<dev.zeroshard.protocol.cluster.ClusterProtocol.WorkerDescription>> workers =
+            ask(JobManager.GetWorkers::new);
+        return onSuccess(jobs.thenCombine(workers, PrometheusText::render), text -> complete(HttpResponse.create()
+            .withEntity(HttpEntities.create(ContentTypes.create(MediaTypes.TEXT_PLAIN,
+                akka.http.javadsl.model.HttpCharsets.UTF_8), text))));
     }
 
     private <T> CompletionStage<T> ask(final Function<ActorRef<T>, JobManager.Command> message) {

@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,15 +35,16 @@ class RestApiTest {
     @TempDir
     Path dataDir;
     private ActorTestKit testKit;
+    private ActorRef<JobManager.Command> manager;
     private ServerBinding binding;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() throws Exception {
         testKit = ActorTestKit.create(ConfigFactory.parseString("akka.loglevel = WARNING"));
-        final ActorRef<JobManager.Command> manager = testKit.spawn(JobManager.create(dataDir), "job-manager");
+        manager = testKit.spawn(JobManager.create(dataDir), "job-manager");
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-            .bind(new RestApi(manager, testKit.system()).routes()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            .bind(new RestApi(manager, testKit.system(), Optional.empty()).routes()).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -114,5 +116,34 @@ class RestApiTest {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(json(unknown).has("error")).isTrue();
         assertThat(send("DELETE", "/v1/jobs", null, null).statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void shouldRequireTheBearerTokenEverywhereButHealthzWhenOneIsConfigured() throws Exception {
+        binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
+            .bind(new RestApi(manager, testKit.system(), Optional.of("s3cret")).routes()).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+
+        assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
+        final HttpResponse<String> refused = send("GET", "/v1/jobs", null, null);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.headers().firstValue("WWW-Authenticate")).contains("Bearer");
+        assertThat(send("POST", "/v1/jobs", "application/json", JOB).statusCode()).isEqualTo(401);
+        final HttpResponse<String> allowed = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + binding.localAddress().getPort() + "/v1/jobs")).header("Authorization", "Bearer s3cret").GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(allowed.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldExposePrometheusMetrics() throws Exception {
+        send("POST", "/v1/jobs", "application/json", JOB);
+
+        final HttpResponse<String> metrics = send("GET", "/metrics", null, null);
+
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        assertThat(metrics.body()).contains("# TYPE zeroshard_jobs gauge", "zeroshard_jobs{state=\"SCHEDULING\"} 1",
+            "zeroshard_workers{busy=\"false\"} 0", "zeroshard_job_step{job=\"job-000001\",state=\"SCHEDULING\"} 0.0");
     }
 }

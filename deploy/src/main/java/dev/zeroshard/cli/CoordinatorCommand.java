@@ -37,10 +37,16 @@ final class CoordinatorCommand implements Callable<Integer> {
         description = "the durable job registry and default checkpoint root")
     private Path dataDir;
 
+    @Option(names = "--auth-token-file", paramLabel = "FILE",
+        description = "bearer token required on every route but /healthz (default: $ZEROSHARD_AUTH_TOKEN; needed "
+            + "when --http-host is not a loopback address)")
+    private Path tokenFile;
+
     @Override
     public Integer call() throws Exception {
         final CoordinatorNode node = CoordinatorNode.start(host, port,
-            seeds == null ? List.of(host + ":" + port) : seeds, httpHost, httpPort, dataDir);
+            seeds == null ? List.of(host + ":" + port) : seeds, httpHost, httpPort, dataDir,
+            RestClient.token(tokenFile));
         spec.commandLine().getOut().printf("coordinator up: cluster %s:%d, REST at http://%s:%d, data in %s%n", host,
             port, node.binding().getHostString(), node.binding().getPort(), dataDir.toAbsolutePath());
         spec.commandLine().getOut().flush();

@@ -8,7 +8,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The coordinator's REST API as {@code submit} and {@code status} use it. */
 final class RestClient {
@@ -26,8 +30,27 @@ final class RestClient {
         }
     }
 
+    private final Optional<String> token;
+
     RestClient(final String base) {
+        this(base, token(null));
+    }
+
+    RestClient(final String base, final Optional<String> token) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.token = token;
+    }
+
+    /** The bearer token: the file's first line when given, else {@code $ZEROSHARD_AUTH_TOKEN}, else none. */
+    static Optional<String> token(final Path file) {
+        try {
+            if (file != null) {
+                return Optional.of(Files.readAllLines(file, StandardCharsets.UTF_8).get(0).trim());
+            }
+        } catch (final IOException | IndexOutOfBoundsException ex) {
+            throw new IllegalArgumentException("cannot read a token from " + file + ": " + ex.getMessage());
+        }
+        return Optional.ofNullable(System.getenv("ZEROSHARD_AUTH_TOKEN")).filter(t -> !t.isBlank());
     }
 
     Reply get(final String path) throws IOException, InterruptedException {
@@ -39,7 +62,9 @@ final class RestClient {
             .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
-    private Reply send(final HttpRequest request) throws IOException, InterruptedException {
+    private Reply send(final HttpRequest unauthenticated) throws IOException, InterruptedException {
+        final HttpRequest request = token.map(t -> HttpRequest.newBuilder(unauthenticated, (name, value) -> true)
+            .header("Authorization", "Bearer " + t).build()).orElse(unauthenticated);
         final HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
