@@ -3,23 +3,28 @@ package dev.zeroshard.coordinator;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.NotUsed;
+import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeroshard.protocol.config.ConfigError;
+import dev.zeroshard.protocol.v1.JobRecord;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,6 +44,7 @@ public final class RestApi extends AllDirectives {
     /** Largest request body accepted. */
     public static final long MAX_BODY_BYTES = 1 << 20;
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration EVENT_POLL = Duration.ofSeconds(1);
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final ActorRef<JobManager.Command> manager;
@@ -91,6 +97,8 @@ public final class RestApi extends AllDirectives {
                     id -> post(() -> cancel(id))),
                 path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("metrics"),
                     id -> get(() -> metrics(id))),
+                path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("events"),
+                    id -> get(() -> events(id))),
                 path("workers", () -> get(this::workers)))));
     }
 
@@ -119,7 +127,7 @@ public final class RestApi extends AllDirectives {
 
     private Route getJob(final String id) {
         return onSuccess(ask(replyTo -> new JobManager.GetJob(id, replyTo)),
-            (java.util.Optional<dev.zeroshard.protocol.v1.JobRecord> job) -> complete(job
+            (Optional<JobRecord> job) -> complete(job
                 .map(found -> json(StatusCodes.OK, JobViews.job(found, true)))
                 .orElseGet(() -> notFound(id))));
     }
@@ -144,6 +152,27 @@ public final class RestApi extends AllDirectives {
                     .orElseGet(() -> notFound(id))));
     }
 
+    /**
+     * Server-sent events of one job until it ends: {@code state} (each transition), {@code event} (each line of its
+     * event log) and {@code progress} (step, loss, tokens/s when they change), polled once a second.
+     */
+    private Route events(final String id) {
+        return onSuccess(ask(replyTo -> new JobManager.GetJob(id, replyTo)), (Optional<JobRecord> found) -> {
+            if (found.isEmpty()) {
+                return complete(notFound(id));
+            }
+            final Source<ServerSentEvent, NotUsed> stream = Source.tick(Duration.ZERO, EVENT_POLL, "poll")
+                .mapMaterializedValue(cancellable -> NotUsed.getInstance())
+                .mapAsync(1, tick -> this.<Optional<JobRecord>>ask(replyTo -> new JobManager.GetJob(id, replyTo)))
+                .filter(Optional::isPresent)
+                .map(Optional::get)
+                .takeWhile(job -> !JobLifecycle.terminal(job.getState()), true)
+                .statefulMapConcat(JobEvents::new)
+                .keepAlive(Duration.ofSeconds(15), ServerSentEvent::heartbeat);
+            return completeOK(stream, EventStreamMarshalling.toEventStream());
+        });
+    }
+
     private Route workers() {
         return onSuccess(ask(JobManager.GetWorkers::new), workers -> complete(json(StatusCodes.OK,
             JobViews.workers(workers))));
@@ -151,7 +180,7 @@ public final class RestApi extends AllDirectives {
 
     /** Prometheus text format: jobs by state, per running job its step, step time, tokens/s and comm wait. */
     private Route prometheus() {
-        final CompletionStage<List<dev.zeroshard.protocol.v1.JobRecord>> jobs = ask(JobManager.GetJobs::new);
+        final CompletionStage<List<JobRecord>> jobs = ask(JobManager.GetJobs::new);
         final CompletionStage<List<dev.zeroshard.protocol.cluster.ClusterProtocol.WorkerDescription>> workers =
             ask(JobManager.GetWorkers::new);
         return onSuccess(jobs.thenCombine(workers, PrometheusText::render), text -> complete(HttpResponse.create()

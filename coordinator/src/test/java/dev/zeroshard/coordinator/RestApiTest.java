@@ -146,4 +146,18 @@ class RestApiTest {
         assertThat(metrics.body()).contains("# TYPE zeroshard_jobs gauge", "zeroshard_jobs{state=\"SCHEDULING\"} 1",
             "zeroshard_workers{busy=\"false\"} 0", "zeroshard_job_step{job=\"job-000001\",state=\"SCHEDULING\"} 0.0");
     }
+
+    @Test
+    void shouldStreamAJobsStateChangesAsServerSentEventsUntilItEnds() throws Exception {
+        final String id = json(send("POST", "/v1/jobs", "application/json", JOB)).path("id").asText();
+        send("POST", "/v1/jobs/" + id + "/cancel", null, null);
+
+        final HttpResponse<String> events = send("GET", "/v1/jobs/" + id + "/events", null, null);
+
+        assertThat(events.statusCode()).isEqualTo(200);
+        assertThat(events.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        assertThat(events.body()).contains("event:state", "\"state\":\"SCHEDULING\"", "\"state\":\"CANCELLED\"",
+            "event:progress");
+        assertThat(send("GET", "/v1/jobs/job-424242/events", null, null).statusCode()).isEqualTo(404);
+    }
 }
