@@ -91,6 +91,8 @@ public final class RestApi extends AllDirectives {
         return concat(
             path("metrics", () -> get(this::prometheus)),
             pathPrefix("v1", () -> concat(
+                path("openapi.json", () -> get(() -> getFromResource("dev/zeroshard/coordinator/openapi.json",
+                    ContentTypes.APPLICATION_JSON))),
                 path("jobs", () -> concat(post(this::submit), get(this::listJobs))),
                 path(PathMatchers.segment("jobs").slash(PathMatchers.segment()), id -> get(() -> getJob(id))),
                 path(PathMatchers.segment("jobs").slash(PathMatchers.segment()).slash("cancel"),

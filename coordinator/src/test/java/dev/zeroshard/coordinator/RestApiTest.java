@@ -160,4 +160,29 @@ class RestApiTest {
             "event:progress");
         assertThat(send("GET", "/v1/jobs/job-424242/events", null, null).statusCode()).isEqualTo(404);
     }
+
+    /** Every documented path and method answers, with a status the document lists; and it is served. */
+    @Test
+    void shouldMatchTheOpenApiDocument() throws Exception {
+        final JsonNode document = json(send("GET", "/v1/openapi.json", null, null));
+        final String id = json(send("POST", "/v1/jobs", "application/json", JOB)).path("id").asText();
+        int checked = 0;
+        for (final var path = document.path("paths").fields(); path.hasNext(); ) {
+            final var entry = path.next();
+            for (final var operation = entry.getValue().fields(); operation.hasNext(); ) {
+                final var method = operation.next();
+                if ("parameters".equals(method.getKey())) {
+                    continue;
+                }
+                final String route = entry.getKey().replace("{id}", id);
+                final boolean withBody = "post".equals(method.getKey()) && route.endsWith("/jobs");
+                final HttpResponse<String> response = send(method.getKey().toUpperCase(java.util.Locale.ROOT), route,
+                    withBody ? "application/json" : null, withBody ? JOB : null);
+                assertThat(method.getValue().path("responses").has(Integer.toString(response.statusCode())))
+                    .as(method.getKey() + " " + route + " answered " + response.statusCode()).isTrue();
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(10);
+    }
 }
