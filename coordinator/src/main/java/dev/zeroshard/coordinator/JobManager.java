@@ -84,7 +84,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     record JobEvent(String jobId, long epoch, String message) implements Command {
     }
 
-    record AttemptEnded(String jobId, long epoch, Outcome outcome, String reason,
+    record AttemptEnded(String jobId, long epoch, Outcome outcome, String reason, long step,
                         List<ActorRef<WorkerCommand>> workers) implements Command {
     }
 
@@ -223,15 +223,25 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onEvent(final JobEvent event) {
         registry.get(event.jobId()).filter(job -> job.getEpoch() == event.epoch()).ifPresent(job -> {
             JobRecord updated = registry.event(job, "epoch " + event.epoch() + ": " + event.message());
-            final String committed = " committed";
-            final int at = event.message().indexOf("checkpoint ");
-            if (at >= 0 && event.message().contains(committed)) {
-                final String rest = event.message().substring(at + "checkpoint ".length());
-                updated = registry.put(updated.toBuilder().setLastCheckpoint(rest.substring(0, rest.indexOf(' ')))
-                    .build());
+            final Optional<String> checkpoint = checkpointNamed(event.message());
+            if (checkpoint.isPresent()) {
+                updated = registry.put(updated.toBuilder().setLastCheckpoint(checkpoint.get()).build());
             }
         });
         return this;
+    }
+
+    /** The checkpoint a rank's event names ("checkpoint PATH committed ...", "resumed from PATH ..."), if any. */
+    static Optional<String> checkpointNamed(final String message) {
+        for (final String marker : List.of("checkpoint ", "resumed from ")) {
+            final int at = message.indexOf(marker);
+            if (at >= 0 && (marker.startsWith("resumed") || message.contains(" committed"))) {
+                final String rest = message.substring(at + marker.length());
+                final int end = rest.indexOf(' ');
+                return Optional.of(end < 0 ? rest : rest.substring(0, end));
+            }
+        }
+        return Optional.empty();
     }
 
     private Behavior<Command> onAttemptEnded(final AttemptEnded ended) {
@@ -241,7 +251,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         if (found.isEmpty() || found.get().getEpoch() != ended.epoch()) {
             return schedule();
         }
-        final JobRecord job = found.get();
+        final JobRecord job = found.get().toBuilder().setStep(Math.max(found.get().getStep(), ended.step())).build();
         if (JobLifecycle.terminal(job.getState())) {
             return schedule();
         }

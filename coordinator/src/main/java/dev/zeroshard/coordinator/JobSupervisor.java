@@ -111,6 +111,7 @@ final class JobSupervisor extends AbstractBehavior<SupervisorEvent> {
             return this;
         }
         done[finished.rank()] = true;
+        lastStep = Math.max(lastStep, finished.step());
         if (!finished.succeeded()) {
             fail("rank " + finished.rank() + " (worker " + workers.get(finished.rank()).workerId() + ") failed at step "
                 + finished.step() + ": " + finished.message());
@@ -166,7 +167,7 @@ final class JobSupervisor extends AbstractBehavior<SupervisorEvent> {
         final JobManager.Outcome outcome = cancelled ? JobManager.Outcome.CANCELLED
             : failure == null ? JobManager.Outcome.SUCCEEDED : JobManager.Outcome.FAILED;
         manager.tell(new JobManager.AttemptEnded(jobId, epoch, outcome, failure == null ? "all ranks finished"
-            : failure, workers.stream().map(WorkerDescription::agent).toList()));
+            : failure, lastStep, workers.stream().map(WorkerDescription::agent).toList()));
         return Behaviors.stopped();
     }
 }

@@ -1,9 +1,11 @@
 package dev.zeroshard.cli;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import dev.zeroshard.coordinator.CoordinatorNode;
 import dev.zeroshard.worker.agent.WorkerNode;
 import dev.zeroshard.worker.agent.WorkerSettings;
+import dev.zeroshard.worker.agent.WorkerSlot;
 import dev.zeroshard.worker.ops.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Spec;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -50,12 +53,22 @@ final class WorkerNodeCommand implements Callable<Integer> {
         final int udp = aeronPort != 0 ? aeronPort : freeUdpPort();
         final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp, "cpu",
             Parallel.shared().threads());
-        final ActorSystem<Void> system = WorkerNode.start(host, port, seeds, settings, CoordinatorNode.DOWN_AFTER_MS);
-        spec.commandLine().getOut().printf("worker %s up: Aeron %s:%d, %d threads, joining %s%n",
-            settings.workerId(), host, udp, settings.threads(), seeds);
-        spec.commandLine().getOut().flush();
-        system.getWhenTerminated().toCompletableFuture().get();
-        return 0;
+        final WorkerSlot slot = new WorkerSlot();
+        while (true) {
+            final ActorSystem<Void> system = WorkerNode.start(host, port, seeds, settings, slot,
+                CoordinatorNode.DOWN_AFTER_MS);
+            spec.commandLine().getOut().printf("worker %s up: Aeron %s:%d, %d threads, joining %s%n",
+                settings.workerId(), host, udp, settings.threads(), seeds);
+            spec.commandLine().getOut().flush();
+            system.getWhenTerminated().toCompletableFuture().get();
+            final Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+            if (reason.isEmpty() || !(reason.get() instanceof CoordinatedShutdown.ClusterDowningReason$)) {
+                return 0;
+            }
+            // the cluster downed this node (its coordinator is gone): join again, the running rank goes on
+            spec.commandLine().getOut().println("worker " + settings.workerId() + " lost the cluster; rejoining");
+            Thread.sleep(2000);
+        }
     }
 
     private int freeUdpPort() throws Exception {

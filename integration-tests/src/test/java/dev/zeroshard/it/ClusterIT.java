@@ -101,6 +101,73 @@ class ClusterIT {
             .as("no orphan JVMs").isEmpty();
     }
 
+    @Test
+    void shouldKnowAndFinishARunningJobAfterTheCoordinatorIsKilledAndRestarted(@TempDir final Path data)
+        throws Exception {
+        final int clusterPort = freePort();
+        final int httpPort = freePort();
+        final String url = "http://127.0.0.1:" + httpPort;
+        final String[] coordinatorArgs = {"coordinator", "--port", Integer.toString(clusterPort), "--http-port",
+            Integer.toString(httpPort), "--data-dir", data.toString()};
+        LauncherProcess.Running coordinator = LauncherProcess.start(coordinatorArgs);
+        final List<LauncherProcess.Running> workers = new java.util.ArrayList<>();
+        try {
+            awaitOutput(coordinator, "coordinator up");
+            for (int k = 0; k < 2; k++) {
+                workers.add(LauncherProcess.start("worker", "--seed", "127.0.0.1:" + clusterPort, "--id", "w" + k,
+                    "--threads", "1"));
+            }
+            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (get(url + "/v1/workers").size() < 2 && System.nanoTime() < until) {
+                Thread.sleep(250);
+            }
+            final HttpResponse<String> created = post(url + "/v1/jobs", "application/json",
+                JOB.replace("\"maxSteps\": 1500", "\"maxSteps\": 2500"));
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            final String jobUrl = url + "/v1/jobs/" + MAPPER.readTree(created.body()).path("id").asText();
+            awaitJob(jobUrl, j -> j.path("step").asLong() >= 300, "step 300");
+
+            coordinator.process().destroyForcibly();
+            assertThat(coordinator.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            coordinator = LauncherProcess.start(coordinatorArgs);
+            awaitOutput(coordinator, "coordinator up");
+
+            final JsonNode job = awaitJob(jobUrl, j -> "SUCCEEDED".equals(j.path("state").asText())
+                || "FAILED".equals(j.path("state").asText()), "the end of the job after the restart");
+            assertThat(job.path("state").asText()).as(job.toPrettyString()).isEqualTo("SUCCEEDED");
+            assertThat(job.path("step").asLong()).isEqualTo(2500);
+            assertThat(job.path("transitions").toString()).contains("coordinator restarted while epoch 1 ran");
+            assertThat(job.path("last_checkpoint").asText()).endsWith("step-00002500");
+            assertThat(workers.get(0).output()).contains("lost the cluster; rejoining");
+        } finally {
+            for (final LauncherProcess.Running worker : workers) {
+                worker.process().destroy();
+            }
+            for (final LauncherProcess.Running worker : workers) {
+                worker.process().waitFor(30, TimeUnit.SECONDS);
+            }
+            coordinator.process().destroy();
+            coordinator.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void awaitOutput(final LauncherProcess.Running process, final String text) throws Exception {
+        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!process.output().contains(text)) {
+            if (!process.process().isAlive() || System.nanoTime() > until) {
+                throw new AssertionError("no '" + text + "' from " + String.join(" ", process.args()) + ": "
+                    + process.output());
+            }
+            Thread.sleep(200);
+        }
+    }
+
     private static String awaitUrl(final LauncherProcess.Running simulate) throws Exception {
         final Pattern rest = Pattern.compile("REST at (http://[0-9.]+:[0-9]+)");
         final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);

@@ -26,16 +26,19 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     }
 
     private final WorkerSettings settings;
-    private RankRun current;
+    private final WorkerSlot slot;
 
-    private WorkerAgent(final ActorContext<WorkerCommand> context, final WorkerSettings settings) {
+    private WorkerAgent(final ActorContext<WorkerCommand> context, final WorkerSettings settings,
+                        final WorkerSlot slot) {
         super(context);
         this.settings = settings;
+        this.slot = slot;
         context.getSystem().receptionist().tell(Receptionist.register(ClusterProtocol.WORKER_KEY, context.getSelf()));
     }
 
-    public static Behavior<WorkerCommand> create(final WorkerSettings settings) {
-        return Behaviors.setup(context -> new WorkerAgent(context, settings));
+    /** An agent for the rank slot of this JVM (shared by every agent the JVM starts, one after another). */
+    public static Behavior<WorkerCommand> create(final WorkerSettings settings, final WorkerSlot slot) {
+        return Behaviors.setup(context -> new WorkerAgent(context, settings, slot));
     }
 
     @Override
@@ -49,6 +52,7 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     }
 
     private Behavior<WorkerCommand> onStartRank(final StartRank start) {
+        final RankRun current = slot.current();
         if (current != null) {
             if (current.jobId().equals(start.jobId()) && current.epoch() >= start.epoch()) {
                 getContext().getLog().info("ignoring a repeated start of job {} epoch {}", start.jobId(),
@@ -61,13 +65,17 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
             return this;
         }
         final ActorRef<WorkerCommand> self = getContext().getSelf();
-        current = RankRun.start(start, settings, getContext().getLog(), run -> self.tell(new RunEnded(run)));
+        slot.occupy(RankRun.start(start, settings, getContext().getLog(), run -> {
+            slot.release(run);
+            self.tell(new RunEnded(run));
+        }));
         getContext().getLog().info("job {} epoch {}: running rank {} of {}", start.jobId(), start.epoch(),
             start.rank(), start.worldSize());
         return this;
     }
 
     private Behavior<WorkerCommand> onStopRank(final StopRank stop) {
+        final RankRun current = slot.current();
         if (current != null && current.jobId().equals(stop.jobId()) && current.epoch() <= stop.epoch()) {
             getContext().getLog().info("job {} epoch {}: stopping ({})", stop.jobId(), stop.epoch(), stop.reason());
             current.stop(stop.reason());
@@ -78,14 +86,12 @@ public final class WorkerAgent extends AbstractBehavior<WorkerCommand> {
     private Behavior<WorkerCommand> onDescribe(final Describe describe) {
         describe.replyTo().tell(new WorkerDescription(settings.workerId(), settings.host(), settings.aeronPort(),
             settings.backend(), Runtime.getRuntime().maxMemory(), settings.threads(),
-            current == null ? "" : current.jobId(), getContext().getSelf()));
+            slot.current() == null ? "" : slot.current().jobId(), getContext().getSelf()));
         return this;
     }
 
     private Behavior<WorkerCommand> onRunEnded(final RunEnded ended) {
-        if (ended.run() == current) {
-            current = null;
-        }
+        getContext().getLog().info("job {} epoch {}: rank ended", ended.run().jobId(), ended.run().epoch());
         return this;
     }
 }

@@ -13,9 +13,10 @@ public final class WorkerNode {
 
     /** Starts the node; it joins the cluster through {@code seeds} (host:port). */
     public static ActorSystem<Void> start(final String host, final int clusterPort, final List<String> seeds,
-                                          final WorkerSettings settings, final long downAfterMs) {
+                                          final WorkerSettings settings, final WorkerSlot slot,
+                                          final long downAfterMs) {
         return ActorSystem.create(Behaviors.setup(context -> {
-            context.spawn(WorkerAgent.create(settings), "agent");
+            context.spawn(WorkerAgent.create(settings, slot), "agent");
             return Behaviors.empty();
         }), ClusterSettings.SYSTEM_NAME, ClusterSettings.of(ClusterSettings.WORKER_ROLE, host, clusterPort, seeds,
             downAfterMs));
