@@ -185,4 +185,32 @@ class RestApiTest {
         }
         assertThat(checked).isEqualTo(10);
     }
+
+    /** Malformed and hostile bodies: each a 4xx with a JSON error, and the coordinator keeps serving. */
+    @Test
+    void shouldRefuseHostileBodiesAndStayHealthy() throws Exception {
+        final String deep = "[".repeat(5000) + "]".repeat(5000);
+        final String[] bodies = {
+            deep,
+            "{\"name\": \"x\", \"model\": " + deep + "}",
+            JOB.replace("\"maxSteps\": 10", "\"maxSteps\": 1e400"),
+            JOB.replace("\"maxSteps\": 10", "\"maxSteps\": 99999999999999999999999999"),
+            JOB.replace("\"maxSteps\": 10", "\"maxSteps\": \"ten\""),
+            JOB.replace("\"maxSteps\": 10", "\"maxSteps\": 10, \"surprise\": true"),
+            "\"just a string\"",
+            "",
+            "null"};
+        for (final String body : bodies) {
+            final HttpResponse<String> response = send("POST", "/v1/jobs", "application/json", body);
+            assertThat(response.statusCode()).as(body.length() > 80 ? body.substring(0, 80) : body).isEqualTo(400);
+            assertThat(json(response).path("error").asText()).isNotBlank();
+        }
+        final HttpResponse<String> invalidUtf8 = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + binding.localAddress().getPort() + "/v1/jobs")).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', '"', (byte) 0xc3, (byte) 0x28, '"', ':',
+                '1', '}'})).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(invalidUtf8.statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/jobs", "application/json", JOB).statusCode()).as("still accepting jobs")
+            .isEqualTo(201);
+    }
 }
