@@ -14,10 +14,15 @@ import dev.zeroshard.protocol.v1.RankAssignment;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The JSON the REST API shows of jobs, their metrics and the workers. */
 final class JobViews {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** A job's spec never changes after submission: it is resolved once, not on every request. */
+    private static final Map<String, Optional<ResolvedJob>> RESOLVED = new ConcurrentHashMap<>();
 
     private JobViews() {
     }
@@ -92,10 +97,12 @@ final class JobViews {
     }
 
     private static ResolvedJob resolved(final JobRecord job) {
-        try {
-            return JobSpecs.readJson(job.getSpecJson());
-        } catch (final ConfigException ex) {
-            return null;
-        }
+        return RESOLVED.computeIfAbsent(job.getId() + "\n" + job.getSpecJson().hashCode(), key -> {
+            try {
+                return Optional.of(JobSpecs.readJson(job.getSpecJson()));
+            } catch (final ConfigException ex) {
+                return Optional.empty();
+            }
+        }).orElse(null);
     }
 }

@@ -34,7 +34,8 @@ import java.util.concurrent.Callable;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks (see BENCHMARKS.md).",
-    subcommands = {BenchCommand.Train.class, BenchCommand.Collectives.class, BenchZeroCommand.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Collectives.class, BenchZeroCommand.class,
+        BenchRestCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     private CommandSpec spec;
