@@ -1,11 +1,12 @@
 package dev.zeroshard.checkpoints.sharded;
 
+import dev.zeroshard.protocol.io.DurableFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Locale;
@@ -39,23 +40,11 @@ final class CheckpointFiles {
 
     /** Writes {@code bytes} to {@code target} durably and atomically: temp file, fsync, rename, fsync dir. */
     static void writeAtomically(final Path target, final byte[] bytes) throws IOException {
-        final Path temporary = target.resolveSibling("." + target.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsyncDirectory(target.getParent());
+        DurableFiles.writeAtomically(target, bytes);
     }
 
     static void fsyncDirectory(final Path directory) throws IOException {
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        }
+        DurableFiles.fsyncDirectory(directory);
     }
 
     /** CRC32C of a whole file, read in 1 MiB pieces. */

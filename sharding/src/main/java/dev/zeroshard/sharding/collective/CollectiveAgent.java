@@ -156,6 +156,10 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
 
     private long cycleNs;
     private CollectiveOp current;
+    /** The collective under way, for {@link #currentStall}; read by other threads. */
+    private volatile CollectiveOp watched;
+    /** When the collective under way last received data (or began). */
+    private volatile long progressNs;
     private int nextOpSeq = 1;
     private boolean previousLeft;
     private boolean released;
@@ -481,6 +485,16 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         return 0;
     }
 
+    /** The collective under way when it has received nothing for at least {@code thresholdNs}, else null. */
+    CollectiveStall currentStall(final long nowNs, final long thresholdNs) {
+        final CollectiveOp op = watched;
+        final long waited = nowNs - progressNs;
+        if (op == null || waited < thresholdNs) {
+            return null;
+        }
+        return new CollectiveStall(op.kind, op.bucket, rank, previousRank, waited);
+    }
+
     // ---------------------------------------------------------------- collectives
 
     private void begin(final CollectiveOp op, final long nowNs) {
@@ -495,11 +509,14 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         op.deadlineNs = settings.deadlineForBytesNs(op.wireBytes);
         Arrays.fill(reported, false);
         current = op;
+        progressNs = nowNs;
+        watched = op;
     }
 
     private void finish(final CollectiveOp op) {
         op.elements.unbind();
         current = null;
+        watched = null;
         collectivesCompleted.lazySet(collectivesCompleted.get() + 1);
         op.handle.complete();
     }
@@ -598,6 +615,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
                 break;
         }
         op.advanceReceive();
+        progressNs = cycleNs;
         bytesReceived.lazySet(bytesReceived.get() + payloadLength);
         return Action.CONTINUE;
     }

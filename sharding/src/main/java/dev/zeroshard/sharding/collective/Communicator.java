@@ -5,6 +5,7 @@ import dev.zeroshard.sharding.aeron.TransportConfig;
 import org.agrona.concurrent.AgentRunner;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -321,6 +322,15 @@ public final class Communicator implements AutoCloseable {
                 "closed") : null;
         }
         return agent.terminalException();
+    }
+
+    /**
+     * The collective under way, when it has received nothing from the previous rank for at least
+     * {@code thresholdNs}: a slow or stuck peer named long before the deadline fires. Any thread may ask.
+     */
+    public Optional<CollectiveStall> stalledFor(final long thresholdNs) {
+        return agent == null ? Optional.empty()
+            : Optional.ofNullable(agent.currentStall(System.nanoTime(), thresholdNs));
     }
 
     /** Element bytes this rank has sent to the next rank (payload only). */

@@ -10,6 +10,7 @@ import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.aeron.TransportConfig;
 import dev.zeroshard.sharding.aeron.TransportKind;
+import dev.zeroshard.sharding.collective.CollectiveStall;
 import dev.zeroshard.sharding.collective.CommSettings;
 import dev.zeroshard.sharding.collective.CommSpec;
 import dev.zeroshard.sharding.collective.Communicator;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +32,9 @@ import java.util.function.Consumer;
  * {@link #stop} aborts the communicator, so the loop ends at once and the peers learn it from the ring.
  */
 final class RankRun {
+    /** A collective that has heard nothing from its peer this long is reported (deadlines are 30 s and more). */
+    static final long STALL_REPORT_NS = TimeUnit.SECONDS.toNanos(5);
+
     private final StartRank start;
     private final AtomicReference<Communicator> comm = new AtomicReference<>();
     private final AtomicReference<String> stopReason = new AtomicReference<>();
@@ -73,6 +78,11 @@ final class RankRun {
         thread.interrupt();
     }
 
+    private void reportStall(final CollectiveStall stall) {
+        start.replyTo().tell(new RankEvent(start.jobId(), start.epoch(), start.rank(), "stalled: " + stall.describe()
+            + " (step " + (step.get() + 1) + ")"));
+    }
+
     /** Checkpoint events: commits and resumes go to the job's event log, routine timings to this worker's log. */
     private void report(final String message, final Logger log) {
         if (message.contains(" committed") || message.contains("resum") || message.contains("checkpoint under")
@@ -94,7 +104,7 @@ final class RankRun {
             }
             final CommSpec spec = new CommSpec(start.rank(), (int) start.epoch(), new RingSpec(TransportKind.UDP, ring));
             try (Communicator open = Communicator.open(spec, new CommSettings().conclude(),
-                new TransportConfig().conclude())) {
+                new TransportConfig().conclude()); StallWatch watch = new StallWatch(open, this::reportStall)) {
                 comm.set(open);
                 if (stopReason.get() != null) {
                     open.abort(stopReason.get());
