@@ -211,7 +211,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         registry.get(progress.jobId()).filter(job -> job.getEpoch() == progress.epoch()).ifPresent(job -> {
             final RankProgress p = progress.progress();
             registry.update(job.toBuilder().setStep(p.step()).setLoss(p.loss()).setTokensPerS(p.tokensPerS())
-                .setStepSeconds(p.stepSeconds()).build());
+                .setStepSeconds(p.stepSeconds()).setCommWaitSeconds(p.commWaitSeconds()).setBytesSent(p.bytesSent())
+                .build());
             final List<RankProgress> points = series.computeIfAbsent(job.getId(), id -> new ArrayList<>());
             if (points.size() < MAX_SERIES) {
                 points.add(p);

@@ -38,6 +38,8 @@ final class JobViews {
         view.put("max_steps", job.getMaxSteps());
         view.put("loss", job.getStep() > 0 ? job.getLoss() : null);
         view.put("tokens_per_s", job.getTokensPerS());
+        view.put("comm_wait_s", job.getCommWaitSeconds());
+        view.put("bytes_sent", job.getBytesSent());
         if (job.getStepSeconds() > 0 && job.getStep() < job.getMaxSteps()) {
             view.put("eta_s", Math.round(job.getStepSeconds() * (job.getMaxSteps() - job.getStep())));
         }

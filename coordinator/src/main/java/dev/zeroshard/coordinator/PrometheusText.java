@@ -36,6 +36,12 @@ final class PrometheusText {
         jobs.forEach(job -> sample(text, "zeroshard_job_step_seconds", job, job.getStepSeconds()));
         help(text, "zeroshard_job_tokens_per_second", "gauge", "Training throughput of a job's last step.");
         jobs.forEach(job -> sample(text, "zeroshard_job_tokens_per_second", job, job.getTokensPerS()));
+        help(text, "zeroshard_job_comm_wait_seconds", "gauge",
+            "Time rank 0 of a job waited for collectives in its last step (communication not hidden by compute).");
+        jobs.forEach(job -> sample(text, "zeroshard_job_comm_wait_seconds", job, job.getCommWaitSeconds()));
+        help(text, "zeroshard_job_bytes_sent_total", "counter",
+            "Bytes rank 0 of a job has sent over its Aeron ring in the current attempt.");
+        jobs.forEach(job -> sample(text, "zeroshard_job_bytes_sent_total", job, job.getBytesSent()));
         help(text, "zeroshard_job_restarts_total", "counter", "Restarts of a job after a lost or failed rank.");
         jobs.forEach(job -> sample(text, "zeroshard_job_restarts_total", job, job.getRestarts()));
         return text.toString();

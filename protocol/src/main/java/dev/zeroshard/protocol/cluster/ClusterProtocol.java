@@ -55,7 +55,7 @@ public final class ClusterProtocol {
 
     /** One optimizer step of a rank (rank 0 reports every step). */
     public record RankProgress(String jobId, long epoch, int rank, long step, double loss, double lr, double gradNorm,
-                               double tokensPerS, double stepSeconds, double commWaitSeconds)
+                               double tokensPerS, double stepSeconds, double commWaitSeconds, long bytesSent)
         implements SupervisorEvent {
     }
 

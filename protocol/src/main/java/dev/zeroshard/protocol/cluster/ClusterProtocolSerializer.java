@@ -90,7 +90,7 @@ public final class ClusterProtocolSerializer extends SerializerWithStringManifes
             return RankProgressWire.newBuilder().setJobId(m.jobId()).setEpoch(m.epoch()).setRank(m.rank())
                 .setStep(m.step()).setLoss(m.loss()).setLr(m.lr()).setGradNorm(m.gradNorm())
                 .setTokensPerS(m.tokensPerS()).setStepSeconds(m.stepSeconds())
-                .setCommWaitSeconds(m.commWaitSeconds()).build().toByteArray();
+                .setCommWaitSeconds(m.commWaitSeconds()).setBytesSent(m.bytesSent()).build().toByteArray();
         } else if (message instanceof RankEvent m) {
             return RankEventWire.newBuilder().setJobId(m.jobId()).setEpoch(m.epoch()).setRank(m.rank())
                 .setMessage(m.message()).build().toByteArray();
@@ -124,7 +124,8 @@ public final class ClusterProtocolSerializer extends SerializerWithStringManifes
                 case RANK_PROGRESS: {
                     final RankProgressWire m = RankProgressWire.parseFrom(bytes);
                     return new RankProgress(m.getJobId(), m.getEpoch(), m.getRank(), m.getStep(), m.getLoss(),
-                        m.getLr(), m.getGradNorm(), m.getTokensPerS(), m.getStepSeconds(), m.getCommWaitSeconds());
+                        m.getLr(), m.getGradNorm(), m.getTokensPerS(), m.getStepSeconds(), m.getCommWaitSeconds(),
+                        m.getBytesSent());
                 }
                 case RANK_EVENT: {
                     final RankEventWire m = RankEventWire.parseFrom(bytes);

@@ -55,7 +55,7 @@ class ClusterProtocolSerializerTest {
             new StopRank("job-1", 3, "rank 2 was lost"),
             new Describe(ref()),
             new WorkerDescription("w-1", "10.0.0.1", 4001, "cpu", 24L << 30, 2, "", ref()),
-            new RankProgress("job-1", 3, 0, 17, 2.5, 1e-3, 0.75, 12_345.5, 0.5, 0.01),
+            new RankProgress("job-1", 3, 0, 17, 2.5, 1e-3, 0.75, 12_345.5, 0.5, 0.01, 1L << 33),
             new RankEvent("job-1", 3, 0, "checkpoint step-00000010 committed"),
             new RankFinished("job-1", 3, 2, false, "rank 1 did not deliver", 17));
     }

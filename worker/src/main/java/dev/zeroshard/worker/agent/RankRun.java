@@ -117,7 +117,7 @@ final class RankRun {
                     if (start.rank() == 0) {
                         start.replyTo().tell(new RankProgress(start.jobId(), start.epoch(), start.rank(),
                             metrics.step(), metrics.loss(), metrics.lr(), metrics.gradNorm(), metrics.tokensPerS(),
-                            metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds()));
+                            metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds(), open.bytesSent()));
                     }
                 });
             }
