@@ -1,28 +1,36 @@
 package dev.zeroshard.coordinator;
 
+import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
-import akka.NotUsed;
 import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpCharsets;
 import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpHeader;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.stream.javadsl.Source;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress;
+import dev.zeroshard.protocol.cluster.ClusterProtocol.WorkerDescription;
 import dev.zeroshard.protocol.config.ConfigError;
 import dev.zeroshard.protocol.v1.JobRecord;
 
@@ -32,7 +40,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The coordinator's REST API under {@code /v1} (and {@code /healthz}): jobs (submit, list, get, cancel, metrics)
@@ -70,7 +80,7 @@ public final class RestApi extends AllDirectives {
     }
 
     /** Lets a request through when no token is configured or its Authorization header carries it; else 401. */
-    private Route authenticated(final java.util.function.Supplier<Route> inner) {
+    private Route authenticated(final Supplier<Route> inner) {
         if (token.isEmpty()) {
             return inner.get();
         }
@@ -83,7 +93,7 @@ public final class RestApi extends AllDirectives {
             system.log().warn("refused {} {}: {} bearer token", request.method().value(), request.getUri().path(),
                 given.length == 0 ? "no" : "a wrong");
             return complete(error(StatusCodes.UNAUTHORIZED, "this coordinator needs 'Authorization: Bearer <token>'",
-                List.of()).addHeader(akka.http.javadsl.model.HttpHeader.parse("WWW-Authenticate", "Bearer")));
+                List.of()).addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer")));
         });
     }
 
@@ -149,7 +159,7 @@ public final class RestApi extends AllDirectives {
 
     private Route metrics(final String id) {
         return onSuccess(ask(replyTo -> new JobManager.GetMetrics(id, replyTo)),
-            (java.util.Optional<List<dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress>> series) ->
+            (Optional<List<RankProgress>> series) ->
                 complete(series.map(points -> json(StatusCodes.OK, JobViews.metrics(points)))
                     .orElseGet(() -> notFound(id))));
     }
@@ -183,11 +193,11 @@ public final class RestApi extends AllDirectives {
     /** Prometheus text format: jobs by state, per running job its step, step time, tokens/s and comm wait. */
     private Route prometheus() {
         final CompletionStage<List<JobRecord>> jobs = ask(JobManager.GetJobs::new);
-        final CompletionStage<List<dev.zeroshard.protocol.cluster.ClusterProtocol.WorkerDescription>> workers =
+        final CompletionStage<List<WorkerDescription>> workers =
             ask(JobManager.GetWorkers::new);
         return onSuccess(jobs.thenCombine(workers, PrometheusText::render), text -> complete(HttpResponse.create()
             .withEntity(HttpEntities.create(ContentTypes.create(MediaTypes.TEXT_PLAIN,
-                akka.http.javadsl.model.HttpCharsets.UTF_8), text))));
+                HttpCharsets.UTF_8), text))));
     }
 
     private <T> CompletionStage<T> ask(final Function<ActorRef<T>, JobManager.Command> message) {
@@ -202,7 +212,7 @@ public final class RestApi extends AllDirectives {
         try {
             return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(
                 ContentTypes.APPLICATION_JSON, MAPPER.writeValueAsBytes(body)));
-        } catch (final com.fasterxml.jackson.core.JsonProcessingException ex) {
+        } catch (final JsonProcessingException ex) {
             throw new IllegalStateException(ex);
         }
     }
@@ -218,10 +228,10 @@ public final class RestApi extends AllDirectives {
 
     private static ExceptionHandler exceptions() {
         return ExceptionHandler.newBuilder()
-            .match(akka.http.scaladsl.model.EntityStreamSizeException.class, ex -> akka.http.javadsl.server.Directives
+            .match(EntityStreamSizeException.class, ex -> Directives
                 .complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "request body larger than " + MAX_BODY_BYTES
                     + " bytes", List.of())))
-            .match(java.util.concurrent.TimeoutException.class, ex -> akka.http.javadsl.server.Directives
+            .match(TimeoutException.class, ex -> Directives
                 .complete(error(StatusCodes.SERVICE_UNAVAILABLE, "the job manager did not answer in time", List.of())))
             .build();
     }
@@ -235,7 +245,7 @@ public final class RestApi extends AllDirectives {
                 return error(StatusCodes.PAYLOAD_TOO_LARGE, "request body larger than " + MAX_BODY_BYTES + " bytes",
                     List.of());
             }
-            final String text = response.entity() instanceof akka.http.javadsl.model.HttpEntity.Strict strict
+            final String text = response.entity() instanceof HttpEntity.Strict strict
                 ? strict.getData().utf8String() : response.status().reason();
             return error(response.status(), text, List.of()).withHeaders(response.getHeaders());
         });
