@@ -212,7 +212,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             final RankProgress p = progress.progress();
             registry.update(job.toBuilder().setStep(p.step()).setLoss(p.loss()).setTokensPerS(p.tokensPerS())
                 .setStepSeconds(p.stepSeconds()).setCommWaitSeconds(p.commWaitSeconds()).setBytesSent(p.bytesSent())
-                .build());
+                .clearStalled().build());
             final List<RankProgress> points = series.computeIfAbsent(job.getId(), id -> new ArrayList<>());
             if (points.size() < MAX_SERIES) {
                 points.add(p);
@@ -224,6 +224,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onEvent(final JobEvent event) {
         registry.get(event.jobId()).filter(job -> job.getEpoch() == event.epoch()).ifPresent(job -> {
             JobRecord updated = registry.event(job, "epoch " + event.epoch() + ": " + event.message());
+            final int stall = event.message().indexOf("stalled: ");
+            if (stall >= 0) {
+                updated = registry.update(updated.toBuilder().setStalled(event.message()
+                    .substring(stall + "stalled: ".length())).build());
+            }
             final Optional<String> checkpoint = checkpointNamed(event.message());
             if (checkpoint.isPresent()) {
                 updated = registry.put(updated.toBuilder().setLastCheckpoint(checkpoint.get()).build());

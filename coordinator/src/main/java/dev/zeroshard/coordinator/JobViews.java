@@ -40,6 +40,9 @@ final class JobViews {
         view.put("tokens_per_s", job.getTokensPerS());
         view.put("comm_wait_s", job.getCommWaitSeconds());
         view.put("bytes_sent", job.getBytesSent());
+        if (!job.getStalled().isEmpty()) {
+            view.put("stalled", job.getStalled());
+        }
         if (job.getStepSeconds() > 0 && job.getStep() < job.getMaxSteps()) {
             view.put("eta_s", Math.round(job.getStepSeconds() * (job.getMaxSteps() - job.getStep())));
         }

@@ -1,0 +1,69 @@
+package dev.zeroshard.coordinator;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.typesafe.config.ConfigFactory;
+import dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress;
+import dev.zeroshard.protocol.v1.JobRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JobManagerTest {
+    private static final String JOB = """
+        {"name": "tiny", "model": {"vocab_size": 256, "n_positions": 32, "n_embd": 32, "n_layer": 2, "n_head": 2},
+         "deepspeed": {"train_micro_batch_size_per_gpu": 2}, "maxSteps": 10, "world_size": 2}""";
+
+    @TempDir
+    Path dataDir;
+    private ActorTestKit testKit;
+    private ActorRef<JobManager.Command> manager;
+
+    @BeforeEach
+    void start() {
+        testKit = ActorTestKit.create(ConfigFactory.parseString("akka.loglevel = WARNING"));
+        manager = testKit.spawn(JobManager.create(dataDir));
+    }
+
+    @AfterEach
+    void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    private JobRecord job(final String id) {
+        final TestProbe<Optional<JobRecord>> probe = testKit.createTestProbe();
+        manager.tell(new JobManager.GetJob(id, probe.getRef()));
+        return probe.receiveMessage().orElseThrow();
+    }
+
+    @Test
+    void shouldShowAReportedStallUntilTheNextStepAndRecordEveryCheckpoint() {
+        final TestProbe<JobManager.SubmitResult> submitted = testKit.createTestProbe();
+        manager.tell(new JobManager.Submit(JOB, submitted.getRef()));
+        final String id = submitted.receiveMessage().job().orElseThrow().getId();
+
+        manager.tell(new JobManager.JobEvent(id, 0, "rank 0: stalled: rank 0 has waited 5.0 s for rank 1 in "
+            + "allreduce of bucket 2 (step 8)"));
+        assertThat(job(id).getStalled()).isEqualTo("rank 0 has waited 5.0 s for rank 1 in allreduce of bucket 2 "
+            + "(step 8)");
+        assertThat(job(id).getEventsList()).hasSize(1);
+
+        manager.tell(new JobManager.JobProgress(id, 0, new RankProgress(id, 0, 0, 8, 2.0, 1e-3, 0.5, 100, 0.1, 0.01,
+            1000)));
+        manager.tell(new JobManager.JobEvent(id, 0, "rank 0: checkpoint /ck/step-00000008 committed (...)"));
+        final JobRecord after = job(id);
+        assertThat(after.getStalled()).isEmpty();
+        assertThat(after.getStep()).isEqualTo(8);
+        assertThat(after.getLastCheckpoint()).isEqualTo("/ck/step-00000008");
+
+        manager.tell(new JobManager.JobEvent(id, 7, "rank 0: stalled: from a stale epoch"));
+        assertThat(job(id).getStalled()).as("events of another epoch are dropped").isEmpty();
+    }
+}
