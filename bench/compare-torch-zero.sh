@@ -53,20 +53,10 @@ if [[ ! "$ranks" =~ ^[0-9,]+$ || ! "$warmup" =~ ^[0-9]+$ || ! "$steps" =~ ^[1-9]
   exit 2
 fi
 
-if ! "$python" -c 'import torch.distributed' 2>/dev/null; then
-  echo "compare-torch-zero: $python cannot import torch.distributed; install Debian's python3-torch and libopenblas0-openmp:" >&2
-  echo "  apt-get install -y python3-torch libopenblas0-openmp" >&2
-  exit 1
-fi
-
-# Pin PyTorch to OpenBLAS for this run (no root needed; update-alternatives does it system-wide).
-# bench/torch_ddp_step.py checks it again, in the parent and in every rank, and refuses otherwise.
-multiarch="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "")')"
-openblas_dir="${OPENBLAS_DIR:-/usr/lib/$multiarch/openblas-openmp}"
-if [[ -f "$openblas_dir/libblas.so.3" ]]; then
-  export LD_LIBRARY_PATH="$openblas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-export PYTHONDONTWRITEBYTECODE=1
+source "$root/bench/torch-openblas.sh"
+require_torch compare-torch-zero torch.distributed
+# bench/torch_ddp_step.py checks OpenBLAS again, in the parent and in every rank, and refuses otherwise.
+pin_openblas
 
 results="$(mktemp -d "${TMPDIR:-/tmp}/compare-torch-zero.XXXXXX")"
 trap 'rm -rf "$results"' EXIT
@@ -106,23 +96,14 @@ for c in "${config_list[@]}"; do
   done
 done
 
-"$python" - "$results" "$zs_note" <<'PY'
-import json, os, sys
-results, zs_note = sys.argv[1], sys.argv[2]
+"$python" - "$root" "$results" "$zs_note" <<'PY'
+import os, sys
+root, results, zs_note = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.join(root, "bench"))
+from bench_results import fmt, read_jsonl
 
-def read(name):
-    rows = []
-    with open(os.path.join(results, name)) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    print(f"compare-torch-zero: ignoring a malformed line in {name}: {line[:80]}", file=sys.stderr)
-    return rows
-
-zs_rows, pt_rows = read("zeroshard.jsonl"), read("pytorch.jsonl")
+zs_rows = read_jsonl(results, "zeroshard.jsonl", "compare-torch-zero")
+pt_rows = read_jsonl(results, "pytorch.jsonl", "compare-torch-zero")
 cells, keys, threads = {}, [], {}
 for r in zs_rows:
     if "stage" in r:
@@ -139,9 +120,6 @@ keys = list(dict.fromkeys(keys))
 columns = ["zs0", "zs1", "zs2", "zs3", "ddp", "zero1"]
 labels = {"zs0": "zs stage0", "zs1": "zs stage1", "zs2": "zs stage2", "zs3": "zs stage3",
           "ddp": "pt ddp", "zero1": "pt zero1"}
-
-def fmt(v, spec):
-    return "-" if v is None else format(v, spec)
 
 head = ["config", "N"]
 for c in columns:

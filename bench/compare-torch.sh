@@ -42,20 +42,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-if ! "$python" -c 'import torch' 2>/dev/null; then
-  echo "compare-torch: $python cannot import torch; install Debian's python3-torch and libopenblas0-openmp:" >&2
-  echo "  apt-get install -y python3-torch libopenblas0-openmp" >&2
-  exit 1
-fi
-
-# Pin PyTorch to OpenBLAS for this run (no root needed; update-alternatives does it system-wide).
-multiarch="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "")')"
-openblas_dir="${OPENBLAS_DIR:-/usr/lib/$multiarch/openblas-openmp}"
-if [[ -f "$openblas_dir/libblas.so.3" ]]; then
-  export LD_LIBRARY_PATH="$openblas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+source "$root/bench/torch-openblas.sh"
+require_torch compare-torch torch
+pin_openblas
 export OMP_NUM_THREADS="$threads"
-export PYTHONDONTWRITEBYTECODE=1
 
 echo "== checking that PyTorch uses OpenBLAS" >&2
 if ! "$python" - "$root/tools/reference" "$threads" >&2 <<'PY'
@@ -109,26 +99,16 @@ if [[ -z "$zs_note" ]]; then
 fi
 
 "$python" - "$root" "$results" "$zs_note" <<'PY'
-import json, os, sys
+import os, sys
 root, results, zs_note = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.join(root, "bench"))
 sys.path.insert(0, os.path.join(root, "tools", "reference"))
 from torch_train_step import CONFIGS
 from tiny_gpt2 import flops_per_step
+from bench_results import fmt, read_jsonl
 
-def read(name):
-    rows = []
-    with open(os.path.join(results, name)) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    print(f"compare-torch: ignoring a malformed line in {name}: {line[:80]}", file=sys.stderr)
-    return rows
-
-torch_rows, zs_rows = read("pytorch.jsonl"), read("zeroshard.jsonl")
+torch_rows = read_jsonl(results, "pytorch.jsonl", "compare-torch")
+zs_rows = read_jsonl(results, "zeroshard.jsonl", "compare-torch")
 steps = {}
 for r in torch_rows + zs_rows:
     if "config" in r and "precision" in r and "tokens_per_s" in r and r.get("kind") is None:
@@ -140,9 +120,6 @@ env = next((r for r in torch_rows if r.get("kind") == "environment"), None)
 def gflops(config, tokens_per_s):
     cfg, batch, seq_len = CONFIGS[config][:3]
     return flops_per_step(cfg, batch, seq_len) / (batch * seq_len) * tokens_per_s / 1e9
-
-def fmt(v, spec):
-    return "-" if v is None else format(v, spec)
 
 keys = []
 for r in torch_rows + zs_rows:

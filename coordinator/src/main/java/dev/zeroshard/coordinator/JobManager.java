@@ -272,7 +272,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /** A failed attempt: restart from the last checkpoint while restarts remain, else the job fails. */
     private void recover(final JobRecord job, final String reason) {
-        final JobSpec spec = JobSpecs.readJson(job.getSpecJson()).spec();
+        final JobSpec spec = ResolvedSpecs.of(job).orElseThrow().spec();
         final int maxRestarts = spec.getElastic().getMaxRestarts();
         if (job.getRestarts() >= maxRestarts) {
             registry.transition(job, JobState.FAILED, reason + " (restarts used: " + job.getRestarts() + " of "
@@ -306,7 +306,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             final List<WorkerDescription> free = workers.entrySet().stream()
                 .filter(entry -> !assigned.containsKey(entry.getKey()) && entry.getValue().busyJobId().isEmpty())
                 .map(Map.Entry::getValue).toList();
-            final JobSpec spec = JobSpecs.readJson(job.getSpecJson()).spec();
+            final JobSpec spec = ResolvedSpecs.of(job).orElseThrow().spec();
             final int wanted = job.getWorldSize();
             final int minWorkers = spec.getElastic().getMinWorkers();
             int size = 0;

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress;
 import dev.zeroshard.protocol.cluster.ClusterProtocol.WorkerDescription;
-import dev.zeroshard.protocol.config.ConfigException;
-import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.JobRecord;
 import dev.zeroshard.protocol.v1.JobTransition;
@@ -14,15 +12,10 @@ import dev.zeroshard.protocol.v1.RankAssignment;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** The JSON the REST API shows of jobs, their metrics and the workers. */
 final class JobViews {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-    /** A job's spec never changes after submission: it is resolved once, not on every request. */
-    private static final Map<String, Optional<ResolvedJob>> RESOLVED = new ConcurrentHashMap<>();
 
     private JobViews() {
     }
@@ -31,7 +24,7 @@ final class JobViews {
     static ObjectNode job(final JobRecord job, final boolean detail) {
         final ObjectNode view = JSON.objectNode();
         view.put("id", job.getId());
-        final ResolvedJob resolved = resolved(job);
+        final ResolvedJob resolved = ResolvedSpecs.of(job).orElse(null);
         view.put("name", resolved == null ? "" : resolved.spec().getName());
         view.put("state", job.getState().name());
         view.put("step", job.getStep());
@@ -99,15 +92,5 @@ final class JobViews {
                 .put("at", Instant.ofEpochMilli(t.getAtUnixMs()).toString()).put("reason", t.getReason());
         }
         return array;
-    }
-
-    private static ResolvedJob resolved(final JobRecord job) {
-        return RESOLVED.computeIfAbsent(job.getId() + "\n" + job.getSpecJson().hashCode(), key -> {
-            try {
-                return Optional.of(JobSpecs.readJson(job.getSpecJson()));
-            } catch (final ConfigException ex) {
-                return Optional.empty();
-            }
-        }).orElse(null);
     }
 }

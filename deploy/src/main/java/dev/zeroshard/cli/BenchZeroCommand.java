@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.zero.CommStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -85,11 +86,7 @@ final class BenchZeroCommand implements Callable<Integer> {
     private boolean json;
 
     /** One stage's figures. */
-    private record StageResult(int stage, double stepSeconds, double tokensPerS, double waitSeconds,
-                               double busySeconds) {
-        double overlapFraction() {
-            return busySeconds <= 0 ? 1.0 : Math.max(0, Math.min(1, 1 - waitSeconds / busySeconds));
-        }
+    private record StageResult(int stage, double stepSeconds, double tokensPerS, CommStats comm) {
     }
 
     @Override
@@ -179,7 +176,8 @@ final class BenchZeroCommand implements Callable<Integer> {
         final double[] sorted = stepSeconds.clone();
         Arrays.sort(sorted);
         final double median = sorted[steps / 2];
-        return new StageResult(stage, median, tokensPerStep / median, wait / (ranks * steps), busy / (ranks * steps));
+        return new StageResult(stage, median, tokensPerStep / median, new CommStats(wait / (ranks * steps),
+            busy / (ranks * steps)));
     }
 
     private void print(final PrintWriter out, final BenchCommand.Preset preset, final int b, final int t,
@@ -190,13 +188,13 @@ final class BenchZeroCommand implements Callable<Integer> {
             out.println(String.format(Locale.ROOT, "{\"config\":\"%s\",\"precision\":\"%s\",\"ranks\":%d,\"stage\":%d,"
                     + "\"overlap_comm\":%b,\"step_s\":%.4f,\"tokens_per_s\":%.1f,\"comm_wait_s\":%.4f,\"comm_busy_s\":%.4f,"
                     + "\"overlap_fraction\":%.3f,\"vs_stage0\":%s,\"batch\":%d,\"seq_len\":%d}", name, precision, ranks,
-                result.stage(), overlap, result.stepSeconds(), result.tokensPerS(), result.waitSeconds(),
-                result.busySeconds(), result.overlapFraction(), Double.isNaN(relative) ? "null"
+                result.stage(), overlap, result.stepSeconds(), result.tokensPerS(), result.comm().waitSeconds(),
+                result.comm().busySeconds(), result.comm().overlapFraction(), Double.isNaN(relative) ? "null"
                     : String.format(Locale.ROOT, "%.3f", relative), b, t));
         } else {
             out.println(String.format(Locale.ROOT, "%s %s N=%d stage %d: %.3f s/step, %,.0f tokens/s, comm wait %.3f s"
                     + " of %.3f s busy (overlap %.0f%%)%s", name, precision, ranks, result.stage(), result.stepSeconds(),
-                result.tokensPerS(), result.waitSeconds(), result.busySeconds(), 100 * result.overlapFraction(),
+                result.tokensPerS(), result.comm().waitSeconds(), result.comm().busySeconds(), 100 * result.comm().overlapFraction(),
                 Double.isNaN(relative) ? "" : String.format(Locale.ROOT, ", %.2fx stage 0", relative)));
         }
         out.flush();

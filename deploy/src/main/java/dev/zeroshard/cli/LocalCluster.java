@@ -1,7 +1,6 @@
 package dev.zeroshard.cli;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,20 +63,8 @@ final class LocalCluster implements AutoCloseable {
     }
 
     private void spawn(final String name, final List<String> args, final Integer threads) throws IOException {
-        final List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(ZeroshardCli.class.getName());
-        command.addAll(args);
-        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(runDir.resolve(name + ".log").toFile());
-        if (threads != null) {
-            builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-            builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
-        }
-        processes.add(builder.start());
+        processes.add(ChildJvm.zeroshard(args, threads).redirectOutput(runDir.resolve(name + ".log").toFile())
+            .start());
     }
 
     private void awaitLine(final Path log, final String text, final Process process)

@@ -2,6 +2,7 @@ package dev.zeroshard.cli;
 
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
+import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.collective.CommSettings;
 
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ final class LocalRanks {
         final Path jobFile = runDir.resolve("job.json");
         Files.writeString(jobFile, JobSpecs.toJson(job.spec()), StandardCharsets.UTF_8);
         final RingSpec ring = RingSpec.udpLoopbackOnFreePorts(ranks, 1);
-        final String endpoints = ring.endpoints().stream().map(e -> e.host() + ":" + e.port())
+        final String endpoints = ring.endpoints().stream().map(RankEndpoint::hostPort)
             .collect(Collectors.joining(","));
         final int threads = options.threadsPerRank() != null ? options.threadsPerRank()
             : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
@@ -62,12 +62,9 @@ final class LocalRanks {
         final List<Thread> pumps = new ArrayList<>();
         try {
             for (int rank = 0; rank < ranks; rank++) {
-                final List<String> command = rankCommand(jobFile, rank, endpoints, threads, options);
                 final Path log = runDir.resolve("rank-" + rank + ".log");
-                final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-                // native GEMM pools size themselves from OpenMP's variables, not from --threads
-                builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-                builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+                final ProcessBuilder builder = ChildJvm.zeroshard(rankArguments(jobFile, rank, endpoints, threads,
+                    options), threads);
                 if (rank != 0) {
                     builder.redirectOutput(log.toFile());
                 }
@@ -101,14 +98,9 @@ final class LocalRanks {
         }
     }
 
-    private static List<String> rankCommand(final Path jobFile, final int rank, final String endpoints,
-                                            final int threads, final RankOptions options) {
+    private static List<String> rankArguments(final Path jobFile, final int rank, final String endpoints,
+                                              final int threads, final RankOptions options) {
         final List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(ZeroshardCli.class.getName());
         command.add("rank");
         command.add("--job=" + jobFile);
         command.add("--rank=" + rank);

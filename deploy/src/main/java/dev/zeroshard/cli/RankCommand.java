@@ -2,10 +2,8 @@ package dev.zeroshard.cli;
 
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
-import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.aeron.TransportConfig;
-import dev.zeroshard.sharding.aeron.TransportKind;
 import dev.zeroshard.sharding.collective.CommSettings;
 import dev.zeroshard.sharding.collective.CommSpec;
 import dev.zeroshard.sharding.collective.Communicator;
@@ -28,7 +26,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -89,16 +86,7 @@ final class RankCommand implements Callable<Integer> {
         threads.apply();
         final ResolvedJob job = JobSpecs.read(jobFile);
         final PrintWriter out = spec.commandLine().getOut();
-        final List<RankEndpoint> ring = new ArrayList<>();
-        for (final String endpoint : endpoints) {
-            final int colon = endpoint.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("--endpoints: '" + endpoint + "' is not HOST:PORT");
-            }
-            ring.add(new RankEndpoint(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)),
-                streamId));
-        }
-        final CommSpec commSpec = new CommSpec(rank, epoch, new RingSpec(TransportKind.UDP, ring));
+        final CommSpec commSpec = new CommSpec(rank, epoch, RingSpec.udp(endpoints, streamId));
         try (Communicator comm = Communicator.open(commSpec, new CommSettings().conclude(),
             new TransportConfig().conclude())) {
             final RankTraining training = RankTraining.create(job, comm, Optional.ofNullable(initWeights),

@@ -1,5 +1,6 @@
 package dev.zeroshard.checkpoints.sharded;
 
+import dev.zeroshard.protocol.io.DurableFiles;
 import dev.zeroshard.protocol.v1.CheckpointManifest;
 import dev.zeroshard.protocol.v1.ShardFile;
 
@@ -53,8 +54,8 @@ public final class CheckpointCommitter {
                 + manifest.getTotalElements() + " elements");
         }
         final CheckpointManifest complete = manifest.toBuilder().clearShards().addAllShards(shards).build();
-        CheckpointFiles.writeAtomically(staging.resolve(CheckpointFiles.MANIFEST), complete.toByteArray());
-        CheckpointFiles.fsyncDirectory(staging);
+        DurableFiles.writeAtomically(staging.resolve(CheckpointFiles.MANIFEST), complete.toByteArray());
+        DurableFiles.fsyncDirectory(staging);
         faults.reached(CommitPoint.MANIFEST_WRITTEN, -1);
 
         final Path target = root.resolve(CheckpointFiles.stepDirectory(manifest.getStep()));
@@ -67,7 +68,7 @@ public final class CheckpointCommitter {
         } else {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         }
-        CheckpointFiles.fsyncDirectory(root);
+        DurableFiles.fsyncDirectory(root);
         faults.reached(CommitPoint.DIRECTORY_RENAMED, -1);
 
         final Path latest = root.resolve(CheckpointFiles.LATEST);
@@ -78,7 +79,7 @@ public final class CheckpointCommitter {
         }
         faults.reached(CommitPoint.LATEST_WRITTEN, -1);
         Files.move(pending, latest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        CheckpointFiles.fsyncDirectory(root);
+        DurableFiles.fsyncDirectory(root);
         faults.reached(CommitPoint.LATEST_RENAMED, -1);
         return target;
     }

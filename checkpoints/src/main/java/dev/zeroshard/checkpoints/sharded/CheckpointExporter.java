@@ -3,6 +3,7 @@ package dev.zeroshard.checkpoints.sharded;
 import dev.zeroshard.checkpoints.safetensors.Dtype;
 import dev.zeroshard.checkpoints.safetensors.SafetensorsWriter;
 import dev.zeroshard.checkpoints.safetensors.TensorSpec;
+import dev.zeroshard.protocol.io.DurableFiles;
 import dev.zeroshard.protocol.job.ModelConfigs;
 import dev.zeroshard.protocol.v1.TensorEntry;
 
@@ -52,7 +53,7 @@ public final class CheckpointExporter {
             }
             writer.commit();
         }
-        CheckpointFiles.writeAtomically(outDir.resolve(CONFIG),
+        DurableFiles.writeAtomically(outDir.resolve(CONFIG),
             ModelConfigs.toHuggingFaceJson(checkpoint.manifest().getModel()).getBytes(StandardCharsets.UTF_8));
         return weights;
     }

@@ -1,7 +1,5 @@
 package dev.zeroshard.checkpoints.sharded;
 
-import dev.zeroshard.protocol.io.DurableFiles;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -36,15 +34,6 @@ final class CheckpointFiles {
 
     static String doneFile(final int rank) {
         return String.format(Locale.ROOT, "rank-%05d.done", rank);
-    }
-
-    /** Writes {@code bytes} to {@code target} durably and atomically: temp file, fsync, rename, fsync dir. */
-    static void writeAtomically(final Path target, final byte[] bytes) throws IOException {
-        DurableFiles.writeAtomically(target, bytes);
-    }
-
-    static void fsyncDirectory(final Path directory) throws IOException {
-        DurableFiles.fsyncDirectory(directory);
     }
 
     /** CRC32C of a whole file, read in 1 MiB pieces. */

@@ -3,6 +3,7 @@ package dev.zeroshard.checkpoints.sharded;
 import dev.zeroshard.checkpoints.safetensors.Dtype;
 import dev.zeroshard.checkpoints.safetensors.SafetensorsWriter;
 import dev.zeroshard.checkpoints.safetensors.TensorSpec;
+import dev.zeroshard.protocol.io.DurableFiles;
 import dev.zeroshard.protocol.v1.ShardFile;
 
 import java.io.IOException;
@@ -51,7 +52,7 @@ public final class ShardWriter {
             .setSizeBytes(Files.size(file))
             .setCrc32C(crc)
             .build();
-        CheckpointFiles.writeAtomically(staging.resolve(CheckpointFiles.doneFile(shard.rank())), record.toByteArray());
+        DurableFiles.writeAtomically(staging.resolve(CheckpointFiles.doneFile(shard.rank())), record.toByteArray());
         faults.reached(CommitPoint.SHARD_DONE, shard.rank());
         return record;
     }

@@ -26,6 +26,30 @@ public record RankEndpoint(String host, int port, int streamId) {
         }
     }
 
+    /**
+     * A UDP endpoint from {@code host:port} (the form ranks are named in on command lines and in the cluster
+     * protocol).
+     *
+     * @throws IllegalArgumentException naming the text when it is not {@code host:port}.
+     */
+    public static RankEndpoint parse(final String hostPort, final int streamId) {
+        final int colon = hostPort.lastIndexOf(':');
+        try {
+            if (colon <= 0) {
+                throw new NumberFormatException("no port");
+            }
+            return new RankEndpoint(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)),
+                streamId);
+        } catch (final NumberFormatException ex) {
+            throw new IllegalArgumentException("'" + hostPort + "' is not HOST:PORT", ex);
+        }
+    }
+
+    /** {@code host:port}, as {@link #parse} reads it. */
+    public String hostPort() {
+        return host + ":" + port;
+    }
+
     /** An IPC endpoint: only the stream id matters. */
     public static RankEndpoint ipc(final int streamId) {
         return new RankEndpoint("localhost", 0, streamId);

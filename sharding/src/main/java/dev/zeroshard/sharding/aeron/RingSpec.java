@@ -57,6 +57,11 @@ public record RingSpec(TransportKind kind, List<RankEndpoint> endpoints) {
         return new RingSpec(TransportKind.IPC, List.of(endpoints));
     }
 
+    /** N ranks over UDP, each at {@code host:port} (rank order), one stream id. */
+    public static RingSpec udp(final List<String> hostPorts, final int streamId) {
+        return new RingSpec(TransportKind.UDP, hostPorts.stream().map(e -> RankEndpoint.parse(e, streamId)).toList());
+    }
+
     /** N ranks over UDP on 127.0.0.1, ports {@code firstPort}, {@code firstPort + 1}, ..., one stream id. */
     public static RingSpec udpLoopback(final int worldSize, final int firstPort, final int streamId) {
         final RankEndpoint[] endpoints = new RankEndpoint[worldSize];

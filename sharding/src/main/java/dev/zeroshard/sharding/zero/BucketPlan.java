@@ -77,6 +77,14 @@ public final class BucketPlan {
         return bucketElements;
     }
 
+    /** The index of the bucket that holds element {@code element} of the buffer. */
+    public int bucketOf(final long element) {
+        if (element < 0 || element >= elements) {
+            throw new IllegalArgumentException("element " + element + " is outside [0, " + elements + ")");
+        }
+        return (int) ((elements - 1 - element) / bucketElements);
+    }
+
     /**
      * How many buckets (counted from bucket 0) are complete once every element from {@code completeFrom} to the end
      * of the buffer is: those whose start is at or after {@code completeFrom}.

@@ -17,6 +17,8 @@ class BucketPlanTest {
             long expectedEnd = elements;
             for (final BucketPlan.Bucket bucket : plan.buckets()) {
                 assertThat(bucket.end()).isEqualTo(expectedEnd);
+                assertThat(plan.bucketOf(bucket.start())).isEqualTo(bucket.index());
+                assertThat(plan.bucketOf(bucket.end() - 1)).isEqualTo(bucket.index());
                 assertThat(bucket.length()).isBetween(1, (int) size);
                 if (bucket.index() < plan.size() - 1) {
                     assertThat(bucket.length()).isEqualTo((int) Math.min(size, elements));

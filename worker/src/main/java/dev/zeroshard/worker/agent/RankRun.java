@@ -6,10 +6,8 @@ import dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress;
 import dev.zeroshard.protocol.cluster.ClusterProtocol.StartRank;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
-import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.aeron.TransportConfig;
-import dev.zeroshard.sharding.aeron.TransportKind;
 import dev.zeroshard.sharding.collective.CollectiveStall;
 import dev.zeroshard.sharding.collective.CommSettings;
 import dev.zeroshard.sharding.collective.CommSpec;
@@ -18,8 +16,6 @@ import dev.zeroshard.worker.train.RankTraining;
 import dev.zeroshard.worker.zero.NonFinitePolicy;
 import org.slf4j.Logger;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -96,13 +92,7 @@ final class RankRun {
     private void train(final WorkerSettings settings, final Logger log) {
         try {
             final ResolvedJob job = JobSpecs.readJson(start.jobJson());
-            final List<RankEndpoint> ring = new ArrayList<>();
-            for (final String endpoint : start.endpoints()) {
-                final int colon = endpoint.lastIndexOf(':');
-                ring.add(new RankEndpoint(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)),
-                    1));
-            }
-            final CommSpec spec = new CommSpec(start.rank(), (int) start.epoch(), new RingSpec(TransportKind.UDP, ring));
+            final CommSpec spec = new CommSpec(start.rank(), (int) start.epoch(), RingSpec.udp(start.endpoints(), 1));
             try (Communicator open = Communicator.open(spec, new CommSettings().conclude(),
                 new TransportConfig().conclude()); StallWatch watch = new StallWatch(open, this::reportStall)) {
                 comm.set(open);

@@ -92,11 +92,7 @@ final class BucketedGradients implements GradientReducer {
             return;
         }
         final float[] scratch = scratchFor(unit);
-        final long elements = layout.totalElements();
-        final long size = buckets.bucketElements();
-        final int first = (int) ((elements - end) / size);
-        final int lastIndex = (int) ((elements - 1 - start) / size);
-        for (int index = first; index <= lastIndex; index++) {
+        for (int index = buckets.bucketOf(end - 1); index <= buckets.bucketOf(start); index++) {
             final BucketPlan.Bucket bucket = buckets.bucket(index);
             if (bufferOf[index] == null) {
                 bufferOf[index] = takeBuffer();

@@ -259,12 +259,6 @@ public final class ZeroEngine implements CheckpointTarget {
         return params.computeWeightsChecksum();
     }
 
-    /** Mean loss of one micro-batch of this rank's data, without gradients (every rank calls it in stage 3). */
-    public double evaluate(final int[] evalInputs, final int[] evalTargets) {
-        params.enterForward();
-        return model.forward(evalInputs, evalTargets);
-    }
-
     private long optimizerStart() {
         return settings.stage() == 0 ? 0 : plan.shardStart(comm.rank());
     }

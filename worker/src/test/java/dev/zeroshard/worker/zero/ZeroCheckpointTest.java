@@ -4,8 +4,6 @@ import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.train.RankTraining;
 import dev.zeroshard.worker.train.StepMetrics;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,7 +23,7 @@ import static org.assertj.core.api.Assertions.within;
  * world size and stage (the same global batch) the checkpoint is resharded at load time and the continued losses
  * match the uninterrupted run within the changed reduction order's rounding.
  */
-class ZeroCheckpointTest {
+class ZeroCheckpointTest extends OnRankThreads {
     private static final int STEPS = 20;
     private static final int SAVED_AT = 10;
     /**
@@ -34,20 +32,6 @@ class ZeroCheckpointTest {
      * after the load; measured at most 2.8e-8 over these four cases (fp32), asserted at 1e-6.
      */
     private static final double RESHARDED_TOLERANCE = 1e-6;
-
-    @TempDir
-    static Path aeronDir;
-    private static RankThreads ranks;
-
-    @BeforeAll
-    static void startDriver() {
-        ranks = new RankThreads(aeronDir);
-    }
-
-    @AfterAll
-    static void stopDriver() {
-        ranks.close();
-    }
 
     private static ResolvedJob job(final int world, final int stage, final int accumulation, final boolean bf16,
                                    final long maxSteps, final Path checkpoints, final int saveEvery,

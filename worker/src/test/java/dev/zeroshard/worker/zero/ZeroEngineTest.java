@@ -7,12 +7,8 @@ import dev.zeroshard.protocol.config.ResolveContext;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.train.TrainingStoppedException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import static dev.zeroshard.worker.zero.ZeroEquivalenceTest.GPT;
@@ -20,22 +16,8 @@ import static dev.zeroshard.worker.zero.ZeroEquivalenceTest.SEQ_LEN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class ZeroEngineTest {
+class ZeroEngineTest extends OnRankThreads {
     private static final int CHUNK_ELEMENTS = RankThreads.CHUNK_BYTES / Float.BYTES;
-    @TempDir
-    static Path aeronDir;
-    private static RankThreads ranks;
-
-    @BeforeAll
-    static void startDriver() {
-        ranks = new RankThreads(aeronDir);
-    }
-
-    @AfterAll
-    static void stopDriver() {
-        ranks.close();
-    }
-
     private static DeepSpeedConfig deepspeed(final int world, final String zero) {
         return DeepSpeedConfigReader.resolve("{\"train_micro_batch_size_per_gpu\": 2, \"zero_optimization\": "
             + zero + "}", ResolveContext.ofWorldSize(world)).config();

@@ -11,14 +11,10 @@ import dev.zeroshard.worker.model.GptInitializer;
 import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.train.BatchSource;
 import dev.zeroshard.worker.train.StepMetrics;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * points on the same values, so the tolerance is zero too) — and every rank holds the same weights after every
  * step.
  */
-class ZeroEquivalenceTest {
+class ZeroEquivalenceTest extends OnRankThreads {
     /** Ψ = 33,145: divisible by none of 2, 3, 4, so shards are padded. */
     static final GptConfig GPT = GptConfig.gpt2(63, 16, 35, 2, 5);
     static final int SEQ_LEN = 16;
@@ -43,20 +39,6 @@ class ZeroEquivalenceTest {
     static final long SEED = 1234;
     private static final Map<String, List<SingleProcessReference.Step>> REFERENCES = new ConcurrentHashMap<>();
     private static final Map<String, List<Long>> REFERENCE_CHECKSUMS = new ConcurrentHashMap<>();
-
-    @TempDir
-    static Path aeronDir;
-    private static RankThreads ranks;
-
-    @BeforeAll
-    static void startDriver() {
-        ranks = new RankThreads(aeronDir);
-    }
-
-    @AfterAll
-    static void stopDriver() {
-        ranks.close();
-    }
 
     static Stream<Arguments> fp32Cases() {
         final List<Arguments> cases = new ArrayList<>();

@@ -4,13 +4,9 @@ import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.sharding.zero.ShardPlan;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.model.GptLayout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import static dev.zeroshard.worker.zero.ZeroEquivalenceTest.GPT;
@@ -27,21 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * copy (the compute weights are the master): stage 0 16Ψ, stage 1 8Ψ + 8S, stage 2 4Ψ + 12S, stage 3 16S. The
  * paper's 16Ψ/4Ψ+12Ψ/N/2Ψ+14Ψ/N/16Ψ/N assume 2-byte gradients; ours are 4 bytes, the only difference.
  */
-class ZeroMemoryTest {
-    @TempDir
-    static Path aeronDir;
-    private static RankThreads ranks;
-
-    @BeforeAll
-    static void startDriver() {
-        ranks = new RankThreads(aeronDir);
-    }
-
-    @AfterAll
-    static void stopDriver() {
-        ranks.close();
-    }
-
+class ZeroMemoryTest extends OnRankThreads {
     @ParameterizedTest(name = "N={0} stage {1} bf16={2}")
     @CsvSource({
         "2,0,true", "2,1,true", "2,2,true", "2,3,true", "4,0,true", "4,1,true", "4,2,true", "4,3,true",
