@@ -8,13 +8,13 @@ import akka.cluster.typed.ClusterSingletonSettings;
 import akka.cluster.typed.SingletonActor;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.protocol.cluster.ClusterSettings;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +31,13 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
     public static final long DOWN_AFTER_MS = 5_000;
 
     /**
-     * Starts the node and waits until the REST server is bound.
+     * Starts the node and waits until the REST server (and, where {@code join} has one, the management server) is
+     * bound.
      *
-     * @param seeds host:port of the seed nodes (this node's own address when it starts a cluster).
+     * @param join how to join: seed nodes (this node's own address when it starts a cluster), or Cluster Bootstrap,
+     *             where this node forms the cluster that the workers join.
      */
-    public static CoordinatorNode start(final String host, final int clusterPort, final List<String> seeds,
+    public static CoordinatorNode start(final String host, final int clusterPort, final ClusterJoin join,
                                         final String httpHost, final int httpPort, final Path dataDirectory,
                                         final Optional<String> token) throws Exception {
         if (token.isEmpty() && !InetAddress.getByName(httpHost).isLoopbackAddress()) {
@@ -43,7 +45,7 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
                 + "give one (--auth-token-file or ZEROSHARD_AUTH_TOKEN) or bind to a loopback address");
         }
         final CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
-        final ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
+        final ActorSystem<Void> system = ClusterSettings.start(Behaviors.setup(context -> {
             final ActorRef<JobManager.Command> manager = ClusterSingleton.get(context.getSystem()).init(
                 SingletonActor.of(JobManager.create(dataDirectory), "job-manager")
                     .withSettings(ClusterSingletonSettings.create(context.getSystem())
@@ -58,8 +60,7 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
                     }
                 });
             return Behaviors.empty();
-        }), ClusterSettings.SYSTEM_NAME, ClusterSettings.of(ClusterSettings.COORDINATOR_ROLE, host, clusterPort, seeds,
-            DOWN_AFTER_MS));
+        }), ClusterSettings.COORDINATOR_ROLE, host, clusterPort, join, DOWN_AFTER_MS);
         try {
             return new CoordinatorNode(system, bound.get(30, TimeUnit.SECONDS).localAddress());
         } catch (final Exception ex) {

@@ -49,11 +49,25 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public interface Command {
     }
 
-    /** Submit a job (JSON); the reply has its id or every problem of the spec. */
-    public record Submit(String specJson, ActorRef<SubmitResult> replyTo) implements Command {
+    /**
+     * Submit a job (JSON); the reply has its id or every problem of the spec. With a {@code key} that an earlier
+     * submission used, nothing is created (the spec is not read): the reply is that submission's job.
+     */
+    public record Submit(String specJson, Optional<SubmissionKey> key, ActorRef<SubmitResult> replyTo)
+        implements Command {
+        /** A submission without an idempotency key. */
+        public Submit(final String specJson, final ActorRef<SubmitResult> replyTo) {
+            this(specJson, Optional.empty(), replyTo);
+        }
     }
 
-    public record SubmitResult(Optional<JobRecord> job, List<ConfigError> errors) {
+    /**
+     * @param job     the job created, or the one an earlier submission with the same key created; empty when the
+     *                spec is invalid.
+     * @param errors  every problem of the spec.
+     * @param created whether this submission created the job.
+     */
+    public record SubmitResult(Optional<JobRecord> job, List<ConfigError> errors, boolean created) {
     }
 
     public record GetJobs(ActorRef<List<JobRecord>> replyTo) implements Command {
@@ -158,12 +172,17 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     // ---------------------------------------------------------------- jobs
 
     private Behavior<Command> onSubmit(final Submit submit) {
+        final Optional<JobRecord> earlier = submit.key().flatMap(registry::bySubmissionKey);
+        if (earlier.isPresent()) {
+            submit.replyTo().tell(new SubmitResult(earlier, List.of(), false));
+            return this;
+        }
         final JobSpec parsed;
         try {
             parsed = JobSpecs.parse(JsonValues.readTree(submit.specJson()));
             JobSpecs.resolve(withCheckpointDefaults(parsed, dataDirectory.resolve("checkpoints")));
         } catch (final ConfigException invalid) {
-            submit.replyTo().tell(new SubmitResult(Optional.empty(), invalid.errors()));
+            submit.replyTo().tell(new SubmitResult(Optional.empty(), invalid.errors(), false));
             return this;
         }
         final String id = registry.newId();
@@ -171,10 +190,11 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         final ResolvedJob resolved = JobSpecs.resolve(spec);
         JobRecord job = registry.put(JobRecord.newBuilder().setId(id).setSpecJson(JobSpecs.toJson(spec))
             .setState(JobState.PENDING).setCreatedUnixMs(System.currentTimeMillis())
-            .setMaxSteps(spec.getMaxSteps()).setWorldSize(resolved.worldSize()).build());
+            .setMaxSteps(spec.getMaxSteps()).setWorldSize(resolved.worldSize())
+            .setSubmissionKey(submit.key().map(SubmissionKey::value).orElse("")).build());
         job = registry.transition(job, JobState.SCHEDULING, "submitted; waiting for " + resolved.worldSize()
             + " free worker(s)");
-        submit.replyTo().tell(new SubmitResult(Optional.of(job), List.of()));
+        submit.replyTo().tell(new SubmitResult(Optional.of(job), List.of(), true));
         return schedule();
     }
 

@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,12 +25,15 @@ import java.util.Optional;
  * directory) replaced atomically (temporary file, fsync, rename, fsync of the directory). A coordinator killed at
  * any moment restarts with the last written snapshot: a complete one, old or new. A snapshot that does not parse
  * is refused at start naming the file (it is never overwritten silently). One JVM, one owner: the JobManager.
+ * Jobs are also found by the {@link SubmissionKey} that created them.
  */
 public final class JobRegistry {
     static final String FILE = "jobs.pb";
 
     private final Path file;
     private final Map<String, JobRecord> jobs = new LinkedHashMap<>();
+    /** Job id by the submission key that created it. */
+    private final Map<String, String> idsBySubmissionKey = new HashMap<>();
     private long nextId;
 
     private JobRegistry(final Path file) {
@@ -49,7 +53,7 @@ public final class JobRegistry {
                     + "); move it away to start with an empty registry", ex);
             }
             for (final JobRecord job : snapshot.getJobsList()) {
-                registry.jobs.put(job.getId(), job);
+                registry.store(job);
             }
             registry.nextId = snapshot.getNextId();
         }
@@ -64,6 +68,11 @@ public final class JobRegistry {
         return Optional.ofNullable(jobs.get(id));
     }
 
+    /** The job a submission with {@code key} created, if any (in any state). */
+    public Optional<JobRecord> bySubmissionKey(final SubmissionKey key) {
+        return Optional.ofNullable(idsBySubmissionKey.get(key.value())).map(jobs::get);
+    }
+
     /** A new job id ({@code job-000001}, ...); never reused, also across restarts. */
     public String newId() {
         nextId++;
@@ -72,15 +81,22 @@ public final class JobRegistry {
 
     /** Stores {@code job} (new or changed) and writes the snapshot before returning. */
     public JobRecord put(final JobRecord job) {
-        jobs.put(job.getId(), job);
+        store(job);
         persist();
         return job;
     }
 
     /** Updates {@code job}'s progress in memory only: it is written with the next change that matters. */
     public JobRecord update(final JobRecord job) {
-        jobs.put(job.getId(), job);
+        store(job);
         return job;
+    }
+
+    private void store(final JobRecord job) {
+        jobs.put(job.getId(), job);
+        if (!job.getSubmissionKey().isEmpty()) {
+            idsBySubmissionKey.putIfAbsent(job.getSubmissionKey(), job.getId());
+        }
     }
 
     /**

@@ -44,6 +44,9 @@ final class JobViews {
         view.put("restarts", job.getRestarts());
         view.put("last_checkpoint", job.getLastCheckpoint());
         view.put("created", Instant.ofEpochMilli(job.getCreatedUnixMs()).toString());
+        if (!job.getSubmissionKey().isEmpty()) {
+            view.put("submission_key", job.getSubmissionKey());
+        }
         final ArrayNode ranks = view.putArray("ranks");
         for (final RankAssignment rank : job.getRanksList()) {
             ranks.addObject().put("rank", rank.getRank()).put("worker", rank.getWorkerId())

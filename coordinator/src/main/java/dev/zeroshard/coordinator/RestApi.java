@@ -47,8 +47,9 @@ import java.util.function.Supplier;
 /**
  * The coordinator's REST API under {@code /v1} (and {@code /healthz}): jobs (submit, list, get, cancel, metrics)
  * and workers, answered by the {@link JobManager}. Every error is JSON {@code {"error", "details": [{"field",
- * "message"}]}}: 400 for an invalid spec (every problem the config readers find, with its path), 404, 409 for a
- * transition the lifecycle forbids, 413 above {@link #MAX_BODY_BYTES}, 415 for a body that is not JSON.
+ * "message"}]}}: 400 for an invalid spec (every problem the config readers find, with its path) or an invalid
+ * {@link SubmissionKey#HEADER}, 404, 409 for a transition the lifecycle forbids, 413 above {@link #MAX_BODY_BYTES},
+ * 415 for a body that is not JSON.
  */
 public final class RestApi extends AllDirectives {
     /** Largest request body accepted. */
@@ -114,23 +115,37 @@ public final class RestApi extends AllDirectives {
                 path("workers", () -> get(this::workers)))));
     }
 
+    /**
+     * 201 {@code {"id", "state", "created": true}} for a new job; with an {@link SubmissionKey#HEADER} an earlier
+     * submission used, 200 and that job with {@code "created": false} (the body is not compared).
+     */
     private Route submit() {
-        return withSizeLimit(MAX_BODY_BYTES, () -> extractRequestEntity(entity -> {
-            if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-                return complete(error(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "a job spec is JSON: send Content-Type "
-                    + "application/json, not " + entity.getContentType(), List.of()));
+        return optionalHeaderValueByName(SubmissionKey.HEADER, header -> {
+            final Optional<ConfigError> badKey = header.flatMap(SubmissionKey::problem);
+            if (badKey.isPresent()) {
+                return complete(error(StatusCodes.BAD_REQUEST, "invalid " + SubmissionKey.HEADER + " header",
+                    List.of(badKey.get())));
             }
-            return entity(Unmarshaller.entityToString(), body -> onSuccess(
-                ask(replyTo -> new JobManager.Submit(body, replyTo)), (JobManager.SubmitResult result) -> {
-                    if (result.job().isEmpty()) {
-                        return complete(error(StatusCodes.BAD_REQUEST, "invalid job spec: "
-                            + result.errors().size() + " problem(s)", result.errors()));
-                    }
-                    return complete(json(StatusCodes.CREATED, MAPPER.createObjectNode()
-                        .put("id", result.job().get().getId())
-                        .put("state", result.job().get().getState().name())));
-                }));
-        }));
+            final Optional<SubmissionKey> key = header.map(SubmissionKey::new);
+            return withSizeLimit(MAX_BODY_BYTES, () -> extractRequestEntity(entity -> {
+                if (!entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+                    return complete(error(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "a job spec is JSON: send Content-Type "
+                        + "application/json, not " + entity.getContentType(), List.of()));
+                }
+                return entity(Unmarshaller.entityToString(), body -> onSuccess(
+                    ask(replyTo -> new JobManager.Submit(body, key, replyTo)), (JobManager.SubmitResult result) -> {
+                        if (result.job().isEmpty()) {
+                            return complete(error(StatusCodes.BAD_REQUEST, "invalid job spec: "
+                                + result.errors().size() + " problem(s)", result.errors()));
+                        }
+                        return complete(json(result.created() ? StatusCodes.CREATED : StatusCodes.OK,
+                            MAPPER.createObjectNode()
+                                .put("id", result.job().get().getId())
+                                .put("state", result.job().get().getState().name())
+                                .put("created", result.created())));
+                    }));
+            }));
+        });
     }
 
     private Route listJobs() {

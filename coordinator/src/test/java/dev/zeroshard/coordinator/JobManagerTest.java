@@ -6,12 +6,14 @@ import akka.actor.typed.ActorRef;
 import com.typesafe.config.ConfigFactory;
 import dev.zeroshard.protocol.cluster.ClusterProtocol.RankProgress;
 import dev.zeroshard.protocol.v1.JobRecord;
+import dev.zeroshard.protocol.v1.JobState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,6 +43,47 @@ class JobManagerTest {
         final TestProbe<Optional<JobRecord>> probe = testKit.createTestProbe();
         manager.tell(new JobManager.GetJob(id, probe.getRef()));
         return probe.receiveMessage().orElseThrow();
+    }
+
+    private JobManager.SubmitResult submit(final String spec, final String key) {
+        final TestProbe<JobManager.SubmitResult> submitted = testKit.createTestProbe();
+        manager.tell(new JobManager.Submit(spec, Optional.of(new SubmissionKey(key)), submitted.getRef()));
+        return submitted.receiveMessage();
+    }
+
+    private List<JobRecord> jobs() {
+        final TestProbe<List<JobRecord>> probe = testKit.createTestProbe();
+        manager.tell(new JobManager.GetJobs(probe.getRef()));
+        return probe.receiveMessage();
+    }
+
+    @Test
+    void shouldCreateOneJobPerSubmissionKeyAlsoAfterARestartAndWhenItHasEnded() {
+        final JobManager.SubmitResult first = submit(JOB, "default:tiny:1");
+        final JobManager.SubmitResult again = submit(JOB.replace("\"maxSteps\": 10", "\"maxSteps\": 20"),
+            "default:tiny:1");
+
+        assertThat(first.created()).isTrue();
+        final String id = first.job().orElseThrow().getId();
+        assertThat(first.job().orElseThrow().getSubmissionKey()).isEqualTo("default:tiny:1");
+        assertThat(again.created()).as("same key, other spec: the first job answers").isFalse();
+        assertThat(again.job()).map(JobRecord::getId).contains(id);
+        assertThat(jobs()).hasSize(1);
+        final TestProbe<JobManager.CancelResult> cancelled = testKit.createTestProbe();
+        manager.tell(new JobManager.Cancel(id, cancelled.getRef()));
+        assertThat(cancelled.receiveMessage().accepted()).isTrue();
+
+        testKit.stop(manager);
+        manager = testKit.spawn(JobManager.create(dataDir));
+
+        final JobManager.SubmitResult afterRestart = submit(JOB, "default:tiny:1");
+        assertThat(afterRestart.created()).isFalse();
+        assertThat(afterRestart.job()).map(JobRecord::getId).contains(id);
+        assertThat(afterRestart.job()).map(JobRecord::getState).contains(JobState.CANCELLED);
+        final JobManager.SubmitResult other = submit(JOB, "default:tiny:2");
+        assertThat(other.created()).isTrue();
+        assertThat(other.job()).map(JobRecord::getId).isNotEqualTo(Optional.of(id));
+        assertThat(jobs()).hasSize(2);
     }
 
     @Test

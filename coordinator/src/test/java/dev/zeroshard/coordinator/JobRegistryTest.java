@@ -31,6 +31,31 @@ class JobRegistryTest {
     }
 
     @Test
+    void shouldFindAJobByItsSubmissionKeyAfterARestart(@TempDir final Path dir) throws Exception {
+        final JobRegistry registry = JobRegistry.open(dir);
+        final String id = registry.newId();
+        registry.transition(registry.put(JobRecord.newBuilder().setId(id).setState(JobState.PENDING)
+            .setSubmissionKey("default:run-1").build()), JobState.SCHEDULING, "submitted");
+        registry.put(JobRecord.newBuilder().setId(registry.newId()).setState(JobState.PENDING).build());
+
+        final JobRegistry reopened = JobRegistry.open(dir);
+
+        assertThat(reopened.bySubmissionKey(new SubmissionKey("default:run-1"))).map(JobRecord::getId).contains(id);
+        assertThat(reopened.bySubmissionKey(new SubmissionKey("default:run-2"))).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseASubmissionKeyOutsideTheRuleNamingTheHeader() {
+        assertThat(SubmissionKey.problem("ns/job 1")).map(Object::toString)
+            .contains("Idempotency-Key=ns/job 1: " + SubmissionKey.RULE);
+        assertThat(SubmissionKey.problem("")).isPresent();
+        assertThat(SubmissionKey.problem("k".repeat(129))).isPresent();
+        assertThat(SubmissionKey.problem("k".repeat(128))).isEmpty();
+        assertThat(SubmissionKey.problem("A-z_0.9:x")).isEmpty();
+        assertThatThrownBy(() -> new SubmissionKey("über")).hasMessageContaining("Idempotency-Key=über");
+    }
+
+    @Test
     void shouldRefuseATransitionTheLifecycleForbids(@TempDir final Path dir) throws Exception {
         final JobRegistry registry = JobRegistry.open(dir);
         final JobRecord job = registry.put(JobRecord.newBuilder().setId(registry.newId())

@@ -87,6 +87,50 @@ class RestApiTest {
         assertThat(send("GET", "/healthz", null, null).statusCode()).isEqualTo(200);
     }
 
+    private HttpResponse<String> submitWithKey(final String key, final String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + binding.localAddress().getPort()
+            + "/v1/jobs")).header("Content-Type", "application/json").header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldCreateAJobOncePerIdempotencyKey() throws Exception {
+        final HttpResponse<String> created = submitWithKey("team-a:tiny.1", JOB);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(json(created).path("created").asBoolean()).isTrue();
+        final String id = json(created).path("id").asText();
+
+        final HttpResponse<String> again = submitWithKey("team-a:tiny.1", JOB.replace("\"maxSteps\": 10",
+            "\"maxSteps\": 99"));
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(json(again).path("id").asText()).isEqualTo(id);
+        assertThat(json(again).path("state").asText()).isEqualTo("SCHEDULING");
+        assertThat(json(again).path("created").asBoolean(true)).isFalse();
+        assertThat(json(send("GET", "/v1/jobs", null, null))).hasSize(1);
+        assertThat(json(send("GET", "/v1/jobs/" + id, null, null)).path("submission_key").asText())
+            .isEqualTo("team-a:tiny.1");
+
+        final HttpResponse<String> plain = send("POST", "/v1/jobs", "application/json", JOB);
+        assertThat(plain.statusCode()).isEqualTo(201);
+        assertThat(json(plain).path("created").asBoolean()).isTrue();
+        assertThat(json(send("GET", "/v1/jobs/" + json(plain).path("id").asText(), null, null))
+            .has("submission_key")).as("no key, no field").isFalse();
+    }
+
+    @Test
+    void shouldRefuseAnInvalidIdempotencyKeyNamingTheHeader() throws Exception {
+        for (final String key : new String[] {"has space", "a/b", "k".repeat(129), "key!", "{json}"}) {
+            final HttpResponse<String> response = submitWithKey(key, JOB);
+            assertThat(response.statusCode()).as(key).isEqualTo(400);
+            final JsonNode detail = json(response).path("details").get(0);
+            assertThat(detail.path("field").asText()).isEqualTo("Idempotency-Key");
+            assertThat(detail.path("message").asText()).isEqualTo(SubmissionKey.RULE);
+            assertThat(detail.path("value").asText()).isNotEmpty();
+        }
+        assertThat(json(submitWithKey("a/b", JOB)).path("details").get(0).path("value").asText()).isEqualTo("a/b");
+        assertThat(json(send("GET", "/v1/jobs", null, null))).as("nothing created").isEmpty();
+    }
+
     @Test
     void shouldListEveryProblemOfAnInvalidSpecWithItsField() throws Exception {
         final HttpResponse<String> response = send("POST", "/v1/jobs", "application/json", """

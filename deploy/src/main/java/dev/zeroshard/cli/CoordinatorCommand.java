@@ -1,13 +1,15 @@
 package dev.zeroshard.cli;
 
 import dev.zeroshard.coordinator.CoordinatorNode;
+import dev.zeroshard.protocol.cluster.ClusterJoin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code zeroshard coordinator}: the coordinator node (job manager and REST API); runs until stopped. */
@@ -23,9 +25,9 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "25520", description = "cluster port (default: ${DEFAULT-VALUE})")
     private int port;
 
-    @Option(names = "--seed", split = ",", paramLabel = "HOST:PORT",
-        description = "seed nodes (default: this node, which then starts the cluster)")
-    private List<String> seeds;
+    /** --discovery, --seed (default: this node, which then starts the cluster), --management-port. */
+    @Mixin
+    private ClusterJoinOptions cluster;
 
     @Option(names = "--http-host", defaultValue = "127.0.0.1", description = "REST address (default: ${DEFAULT-VALUE})")
     private String httpHost;
@@ -44,11 +46,12 @@ final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        final CoordinatorNode node = CoordinatorNode.start(host, port,
-            seeds == null ? List.of(host + ":" + port) : seeds, httpHost, httpPort, dataDir,
+        final ClusterJoin join = cluster.join(Optional.of(host + ":" + port));
+        final CoordinatorNode node = CoordinatorNode.start(host, port, join, httpHost, httpPort, dataDir,
             RestClient.token(tokenFile));
-        spec.commandLine().getOut().printf("coordinator up: cluster %s:%d, REST at http://%s:%d, data in %s%n", host,
-            port, node.binding().getHostString(), node.binding().getPort(), dataDir.toAbsolutePath());
+        spec.commandLine().getOut().printf("coordinator up: cluster %s:%d (%s), REST at http://%s:%d, data in %s%n",
+            host, port, cluster.describe(join, host), node.binding().getHostString(), node.binding().getPort(),
+            dataDir.toAbsolutePath());
         spec.commandLine().getOut().flush();
         node.system().getWhenTerminated().toCompletableFuture().get();
         return 0;

@@ -3,6 +3,7 @@ package dev.zeroshard.cli;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import dev.zeroshard.coordinator.CoordinatorNode;
+import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.worker.agent.WorkerNode;
 import dev.zeroshard.worker.agent.WorkerSettings;
 import dev.zeroshard.worker.agent.WorkerSlot;
@@ -15,7 +16,6 @@ import picocli.CommandLine.Spec;
 
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -34,9 +34,9 @@ final class WorkerNodeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "0", description = "cluster port (default: any free one)")
     private int port;
 
-    @Option(names = "--seed", required = true, split = ",", paramLabel = "HOST:PORT",
-        description = "seed nodes (the coordinator's cluster address)")
-    private List<String> seeds;
+    /** --discovery, --seed (required with seeds), --management-port. */
+    @Mixin
+    private ClusterJoinOptions cluster;
 
     @Option(names = "--aeron-port", defaultValue = "0", description = "UDP port of this worker's ranks (default: a free one)")
     private int aeronPort;
@@ -49,16 +49,17 @@ final class WorkerNodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        final ClusterJoin join = cluster.join(Optional.empty());
         threads.apply();
         final int udp = aeronPort != 0 ? aeronPort : freeUdpPort();
         final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp, "cpu",
             Parallel.shared().threads());
         final WorkerSlot slot = new WorkerSlot();
         while (true) {
-            final ActorSystem<Void> system = WorkerNode.start(host, port, seeds, settings, slot,
+            final ActorSystem<Void> system = WorkerNode.start(host, port, join, settings, slot,
                 CoordinatorNode.DOWN_AFTER_MS);
-            spec.commandLine().getOut().printf("worker %s up: Aeron %s:%d, %d threads, joining %s%n",
-                settings.workerId(), host, udp, settings.threads(), seeds);
+            spec.commandLine().getOut().printf("worker %s up: Aeron %s:%d, %d threads, joining by %s%n",
+                settings.workerId(), host, udp, settings.threads(), cluster.describe(join, host));
             spec.commandLine().getOut().flush();
             system.getWhenTerminated().toCompletableFuture().get();
             final Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();

@@ -48,6 +48,31 @@ class ZeroshardCliTest {
     }
 
     @Test
+    void shouldOfferBothWaysOfJoiningTheCluster() {
+        assertThat(run("worker", "--help")).isZero();
+
+        assertThat(out.toString()).contains("--discovery=seeds|kubernetes", "--management-port=PORT", "--seed");
+    }
+
+    @Test
+    void shouldRefuseAWorkerWithoutSeedsUnlessItDiscoversThroughKubernetes() {
+        assertThat(run("worker")).isEqualTo(2);
+        assertThat(err.toString()).contains("give --seed HOST:PORT", "--discovery kubernetes");
+
+        assertThat(run("worker", "--discovery", "kubernetes", "--seed", "10.0.0.1:25520")).isEqualTo(2);
+        assertThat(err.toString()).contains("--seed cannot be combined with --discovery kubernetes");
+    }
+
+    @Test
+    void shouldRefuseAnUnknownDiscoveryAndABadManagementPort(@TempDir final Path dir) {
+        assertThat(run("coordinator", "--discovery", "dns", "--data-dir", dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--discovery=dns is not one of: seeds, kubernetes");
+
+        assertThat(run("worker", "--discovery", "kubernetes", "--management-port", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("management port=0 is not in 1..65535");
+    }
+
+    @Test
     void shouldPrintResolvedConfigWithSources(@TempDir final Path dir) throws IOException {
         final Path config = Files.writeString(dir.resolve("ds.json"), """
             {"train_batch_size": 32, "gradient_accumulation_steps": 2,

@@ -1,34 +1,38 @@
 package dev.zeroshard.protocol.cluster;
 
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
-import java.util.List;
+import java.time.Duration;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
- * The Akka configuration of a zeroshard node: cluster provider, artery TCP on {@code host:port}, its role,
- * seed nodes, and the split-brain resolver that downs an unreachable node after a few seconds (keep-oldest: the
- * coordinator, started first, stays), so a lost worker is noticed in seconds, not minutes.
+ * The Akka configuration of a zeroshard node: cluster provider, artery TCP on {@code host:port}, its role, how it
+ * joins ({@link ClusterJoin}: seed nodes or Cluster Bootstrap), and the split-brain resolver that downs an
+ * unreachable node after a few seconds (keep-oldest: the coordinator, started first, stays), so a lost worker is
+ * noticed in seconds, not minutes.
+ *
+ * <p>Layers, first wins: these settings and {@link ClusterJoin#overrides}; system properties; the application
+ * config ({@code application.conf}, or the file {@code -Dconfig.file=...} names, e.g. the one the operator mounts at
+ * {@code /etc/zeroshard/application.conf}); {@link ClusterJoin#defaults}; the libraries' {@code reference.conf}.
  */
 public final class ClusterSettings {
     /** The actor system's name; every node of a cluster must use it. */
     public static final String SYSTEM_NAME = "zeroshard";
     public static final String COORDINATOR_ROLE = "coordinator";
     public static final String WORKER_ROLE = "worker";
+    /** How long {@link #start} waits for the management server to bind. */
+    private static final Duration MANAGEMENT_BIND_TIMEOUT = Duration.ofSeconds(30);
 
     private ClusterSettings() {
     }
 
-    /**
-     * @param seeds host:port of the seed nodes (the coordinator's address is the usual one).
-     */
-    public static Config of(final String role, final String host, final int port, final List<String> seeds,
+    /** The configuration of a node with {@code role} on {@code host:port} that joins its cluster by {@code join}. */
+    public static Config of(final String role, final String host, final int port, final ClusterJoin join,
                             final long downAfterMs) {
-        final String seedList = seeds.stream().map(seed -> "\"akka://" + SYSTEM_NAME + "@" + seed + "\"")
-            .collect(Collectors.joining(", "));
-        return ConfigFactory.parseString(String.format(Locale.ROOT, """
+        final Config code = ConfigFactory.parseString(String.format(Locale.ROOT, """
             akka {
               loglevel = INFO
               loggers = ["akka.event.slf4j.Slf4jLogger"]
@@ -41,7 +45,6 @@ public final class ClusterSettings {
               }
               cluster {
                 roles = ["%s"]
-                seed-nodes = [%s]
                 downing-provider-class = "akka.cluster.sbr.SplitBrainResolverProvider"
                 split-brain-resolver {
                   active-strategy = keep-oldest
@@ -53,6 +56,29 @@ public final class ClusterSettings {
               }
               coordinated-shutdown.exit-jvm = off
             }
-            """, host, port, role, seedList, downAfterMs)).withFallback(ConfigFactory.load());
+            """, host, port, role, downAfterMs)).withFallback(join.overrides(role, host));
+        return code
+            .withFallback(ConfigFactory.defaultOverrides())
+            .withFallback(ConfigFactory.defaultApplication())
+            .withFallback(join.defaults())
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
+    }
+
+    /**
+     * Starts a node: its actor system with {@link #of these settings}, then what {@code join} needs (Akka Management,
+     * Cluster Bootstrap). When that fails, the system is terminated and the failure thrown.
+     */
+    public static <T> ActorSystem<T> start(final Behavior<T> guardian, final String role, final String host,
+                                           final int port, final ClusterJoin join, final long downAfterMs) {
+        final ActorSystem<T> system = ActorSystem.create(guardian, SYSTEM_NAME, of(role, host, port, join,
+            downAfterMs));
+        try {
+            join.start(system, MANAGEMENT_BIND_TIMEOUT);
+        } catch (final RuntimeException ex) {
+            system.terminate();
+            throw ex;
+        }
+        return system;
     }
 }

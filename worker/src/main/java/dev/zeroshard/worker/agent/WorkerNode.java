@@ -2,23 +2,24 @@ package dev.zeroshard.worker.agent;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
+import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.protocol.cluster.ClusterSettings;
-
-import java.util.List;
 
 /** A worker JVM: a cluster node with role {@code worker} running one {@link WorkerAgent}. */
 public final class WorkerNode {
     private WorkerNode() {
     }
 
-    /** Starts the node; it joins the cluster through {@code seeds} (host:port). */
-    public static ActorSystem<Void> start(final String host, final int clusterPort, final List<String> seeds,
+    /**
+     * Starts the node; it joins the cluster by {@code join}: through seed nodes (the coordinator's cluster address),
+     * or through Cluster Bootstrap, where it waits for the coordinator's cluster (a worker never forms one).
+     */
+    public static ActorSystem<Void> start(final String host, final int clusterPort, final ClusterJoin join,
                                           final WorkerSettings settings, final WorkerSlot slot,
                                           final long downAfterMs) {
-        return ActorSystem.create(Behaviors.setup(context -> {
+        return ClusterSettings.start(Behaviors.setup(context -> {
             context.spawn(WorkerAgent.create(settings, slot), "agent");
             return Behaviors.empty();
-        }), ClusterSettings.SYSTEM_NAME, ClusterSettings.of(ClusterSettings.WORKER_ROLE, host, clusterPort, seeds,
-            downAfterMs));
+        }), ClusterSettings.WORKER_ROLE, host, clusterPort, join, downAfterMs);
     }
 }
