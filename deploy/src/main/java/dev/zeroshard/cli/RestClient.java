@@ -12,17 +12,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
-/** The coordinator's REST API as {@code submit} and {@code status} use it. */
-final class RestClient {
+/** The coordinator's REST API as the CLI ({@code submit}, {@code status}) and the Kubernetes operator use it. */
+public final class RestClient {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
 
     /** A response: status and parsed JSON body. */
-    record Reply(int status, JsonNode body) {
-        String error() {
+    public record Reply(int status, JsonNode body) {
+        /** The error message and every detail (field = value: rule), one per line. */
+        public String error() {
             final StringBuilder text = new StringBuilder(body.path("error").asText("HTTP " + status));
             body.path("details").forEach(d -> text.append("\n  ").append(d.path("field").asText()).append(" = ")
                 .append(d.path("value").asText()).append(": ").append(d.path("message").asText()));
@@ -36,7 +38,7 @@ final class RestClient {
         this(base, token(null));
     }
 
-    RestClient(final String base, final Optional<String> token) {
+    public RestClient(final String base, final Optional<String> token) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.token = token;
     }
@@ -53,13 +55,22 @@ final class RestClient {
         return Optional.ofNullable(System.getenv("ZEROSHARD_AUTH_TOKEN")).filter(t -> !t.isBlank());
     }
 
-    Reply get(final String path) throws IOException, InterruptedException {
+    public Reply get(final String path) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15)).GET().build());
     }
 
-    Reply post(final String path, final String json) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15))
-            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    public Reply post(final String path, final String json) throws IOException, InterruptedException {
+        return post(path, json, Map.of());
+    }
+
+    /** POST with extra headers (an {@code Idempotency-Key}). */
+    public Reply post(final String path, final String json, final Map<String, String> headers)
+        throws IOException, InterruptedException {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json));
+        headers.forEach(request::header);
+        return send(request.build());
     }
 
     private Reply send(final HttpRequest unauthenticated) throws IOException, InterruptedException {

@@ -24,7 +24,7 @@ import java.io.UncheckedIOException;
     description = "ZeRO-sharded transformer training on a cluster of JVMs.",
     subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, EstimateCommand.class,
         CheckpointCommand.class, SimulateCommand.class, SubmitCommand.class, StatusCommand.class,
-        CoordinatorCommand.class, WorkerNodeCommand.class, BenchCommand.class, ConfigCommand.class, RankCommand.class},
+        CoordinatorCommand.class, WorkerNodeCommand.class, OperatorCommand.class, BenchCommand.class, ConfigCommand.class, RankCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'zeroshard COMMAND --help' for the options of a command."})
 public final class ZeroshardCli implements Runnable {

@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,7 +55,7 @@ class ClusterIT {
         final LauncherProcess.Running simulate = LauncherProcess.start("simulate", "--workers", "3", "--port", "0",
             "--data-dir", data.toString());
         try {
-            final String url = awaitUrl(simulate);
+            final String url = LauncherProcess.awaitRestUrl(simulate);
 
             assertThat(post(url + "/v1/jobs", "text/plain", JOB).statusCode()).isEqualTo(415);
             final HttpResponse<String> invalid = post(url + "/v1/jobs", "application/json",
@@ -166,19 +164,6 @@ class ClusterIT {
             }
             Thread.sleep(200);
         }
-    }
-
-    private static String awaitUrl(final LauncherProcess.Running simulate) throws Exception {
-        final Pattern rest = Pattern.compile("REST at (http://[0-9.]+:[0-9]+)");
-        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
-        while (System.nanoTime() < until && simulate.process().isAlive()) {
-            final Matcher matcher = rest.matcher(simulate.output());
-            if (matcher.find()) {
-                return matcher.group(1);
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("simulate did not come up: " + simulate.output());
     }
 
     private JsonNode awaitJob(final String jobUrl, final java.util.function.Predicate<JsonNode> condition,

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs {@code bin/zeroshard} as a user would, as a separate process with a hard deadline. Output
@@ -53,6 +55,20 @@ final class LauncherProcess {
         } catch (final IOException gone) {
             return false;
         }
+    }
+
+    /** The REST address {@code simulate} prints once its cluster is up (at most 150 s). */
+    static String awaitRestUrl(final Running simulate) throws IOException, InterruptedException {
+        final Pattern rest = Pattern.compile("REST at (http://[0-9.]+:[0-9]+)");
+        final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+        while (System.nanoTime() < until && simulate.process().isAlive()) {
+            final Matcher matcher = rest.matcher(simulate.output());
+            if (matcher.find()) {
+                return matcher.group(1);
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("simulate did not come up: " + simulate.output());
     }
 
     static Result run(final Duration deadline, final String... args) throws IOException, InterruptedException {
