@@ -86,6 +86,16 @@ class OperatorIT {
             assertThat(get(url + "/v1/jobs/" + id).path("submission_key").asText())
                 .isEqualTo(shortJob.getMetadata().getUid());
 
+            final ZeroJob invalid = job("invalid", 10);
+            ((com.fasterxml.jackson.databind.node.ObjectNode) invalid.getSpec().deepspeed.path("zero_optimization"))
+                .put("stage", 9);
+            client.resource(invalid).create();
+            final ZeroJob refused = awaitJob("invalid", j -> "Failed".equals(j.getStatus().phase), "Failed");
+            assertThat(refused.getStatus().jobId).isNull();
+            assertThat(Conditions.find(refused.getStatus().conditions, Conditions.FAILED).orElseThrow().getMessage())
+                .as("the coordinator's error, named as the resource's field")
+                .contains("spec.deepspeed.zero_optimization.stage=9");
+
             client.resource(job("long", 1_000_000)).create();
             final ZeroJob running = awaitJob("long", j -> "Running".equals(j.getStatus().phase)
                 && j.getStatus().step != null && j.getStatus().step > 0, "Running");
