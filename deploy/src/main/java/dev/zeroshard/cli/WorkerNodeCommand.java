@@ -44,6 +44,10 @@ final class WorkerNodeCommand implements Callable<Integer> {
     @Option(names = "--id", description = "worker name (default: host:aeron-port)")
     private String id;
 
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
+        description = "compute backend (default: ${DEFAULT-VALUE}; this build has the cpu backend only)")
+    private String backend;
+
     @Mixin
     private ThreadsOption threads;
 
@@ -52,8 +56,8 @@ final class WorkerNodeCommand implements Callable<Integer> {
         final ClusterJoin join = cluster.join(Optional.empty());
         threads.apply();
         final int udp = aeronPort != 0 ? aeronPort : freeUdpPort();
-        final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp, "cpu",
-            Parallel.shared().threads());
+        final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp,
+            resolveBackend(), Parallel.shared().threads());
         final WorkerSlot slot = new WorkerSlot();
         while (true) {
             final ActorSystem<Void> system = WorkerNode.start(host, port, join, settings, slot,
@@ -69,6 +73,21 @@ final class WorkerNodeCommand implements Callable<Integer> {
             // the cluster downed this node (its coordinator is gone): join again, the running rank goes on
             spec.commandLine().getOut().println("worker " + settings.workerId() + " lost the cluster; rejoining");
             Thread.sleep(2000);
+        }
+    }
+
+    /** The backend this worker advertises: auto means cpu until the CUDA backend is part of the build. */
+    private String resolveBackend() {
+        switch (backend) {
+            case "cpu":
+                return "cpu";
+            case "auto":
+                spec.commandLine().getOut().println("backend auto: cpu (this build has no CUDA backend)");
+                return "cpu";
+            case "cuda":
+                throw new IllegalArgumentException("--backend=cuda: this build has no CUDA backend; use auto or cpu");
+            default:
+                throw new IllegalArgumentException("--backend=" + backend + ": must be auto, cpu or cuda");
         }
     }
 

@@ -175,7 +175,8 @@ public final class ClusterResources {
     public StatefulSet workers() {
         final List<String> args = new ArrayList<>(List.of("worker", "--host=$(POD_IP)",
             "--port=" + ClusterPlan.CLUSTER_PORT, "--aeron-port=" + plan.aeronPort(), "--id=$(POD_NAME)",
-            "--threads=" + plan.threads(), "--discovery=kubernetes", "--management-port=" + ClusterPlan.MANAGEMENT_PORT));
+            "--threads=" + plan.threads(), "--backend=" + plan.backend(), "--discovery=kubernetes",
+            "--management-port=" + ClusterPlan.MANAGEMENT_PORT));
         final Container container = container(ClusterNames.WORKER, args, javaOpts(true))
             .addToPorts(port("aeron", plan.aeronPort(), "UDP"))
             .withResources(plan.workerResources())

@@ -64,6 +64,15 @@ class ZeroshardCliTest {
     }
 
     @Test
+    void shouldRefuseTheCudaBackendThatThisBuildDoesNotHave() {
+        assertThat(run("worker", "--seed", "127.0.0.1:1", "--backend", "cuda")).isNotZero();
+        assertThat(err.toString()).contains("--backend=cuda: this build has no CUDA backend");
+
+        assertThat(run("worker", "--seed", "127.0.0.1:1", "--backend", "tpu")).isNotZero();
+        assertThat(err.toString()).contains("--backend=tpu: must be auto, cpu or cuda");
+    }
+
+    @Test
     void shouldRefuseAnUnknownDiscoveryAndABadManagementPort(@TempDir final Path dir) {
         assertThat(run("coordinator", "--discovery", "dns", "--data-dir", dir.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("--discovery=dns is not one of: seeds, kubernetes");

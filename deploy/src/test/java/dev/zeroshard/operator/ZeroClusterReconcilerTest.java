@@ -104,7 +104,7 @@ class ZeroClusterReconcilerTest {
         final Container worker = workers.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(worker.getImage()).isEqualTo("zeroshard:0.1.0");
         assertThat(worker.getArgs()).startsWith("worker").contains("--discovery=kubernetes", "--threads=2",
-            "--id=$(POD_NAME)", "--aeron-port=40123");
+            "--id=$(POD_NAME)", "--aeron-port=40123", "--backend=auto");
         assertThat(worker.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/ready");
         assertThat(worker.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
         assertThat(worker.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/alive");
