@@ -11,6 +11,7 @@ import dev.zeroshard.protocol.config.ConfigException;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A {@link ZeroCluster}'s spec with every default filled in and the rules the CRD schema cannot express checked
@@ -36,6 +38,9 @@ public record ClusterPlan(
     String tokenSecretKey,
     int workers,
     ResourceRequirements workerResources,
+    Map<String, String> workerNodeSelector,
+    List<Toleration> workerTolerations,
+    OptionalLong workerHeapBytes,
     String backend,
     int threads,
     Optional<String> checkpointClaim,
@@ -55,6 +60,7 @@ public record ClusterPlan(
     /** Log buffers a worker may map at once (publications and images of its rings), three terms each. */
     public static final int SHM_PUBLICATIONS = 16;
     private static final long SHM_HEADROOM_BYTES = 256L << 20;
+    private static final long MIN_WORKER_HEAP_BYTES = 512L << 20;
 
     /** Resolves defaults and checks the spec; a {@link ConfigException} names every field that is wrong. */
     public static ClusterPlan of(final ZeroCluster cluster) {
@@ -100,6 +106,7 @@ public record ClusterPlan(
                 "must name a PersistentVolumeClaim"));
         }
         final String serviceType = coordinator.serviceType != null ? coordinator.serviceType : "ClusterIP";
+        final OptionalLong heap = workerHeap(pool.resources, shmBytes, errors);
         ConfigException.throwIfAny(errors);
         return new ClusterPlan(spec.image,
             spec.imagePullPolicy != null ? spec.imagePullPolicy : "IfNotPresent",
@@ -111,6 +118,9 @@ public record ClusterPlan(
             Optional.ofNullable(coordinator.authTokenSecret).map(s -> s.getKey()).orElse("token"),
             pool.replicas,
             pool.resources,
+            pool.nodeSelector != null ? pool.nodeSelector : Map.of(),
+            pool.tolerations != null ? pool.tolerations : List.of(),
+            heap,
             pool.backend != null ? pool.backend : "auto",
             pool.threads != null ? pool.threads : cpuThreads(pool.resources),
             Optional.ofNullable(storage).map(s -> s.claimName),
@@ -147,6 +157,28 @@ public record ClusterPlan(
     /** Default checkpoint directory of a job. */
     public String jobCheckpointDirectory(final String namespace, final String job) {
         return mountPath + "/jobs/" + namespace + "/" + job;
+    }
+
+    /**
+     * The workers' heap when their memory is limited: three quarters of what the memory-backed /dev/shm (which
+     * counts against the same limit) leaves. Without a limit the JVM sizes itself from the node.
+     */
+    private static OptionalLong workerHeap(final ResourceRequirements resources, final long shmBytes,
+                                           final List<ConfigError> errors) {
+        final Quantity limit = resources == null || resources.getLimits() == null ? null
+            : resources.getLimits().get("memory");
+        if (limit == null || shmBytes < 0) {
+            return OptionalLong.empty();
+        }
+        final long limitBytes = bytes(limit, "spec.workers.resources.limits.memory", errors);
+        final long heap = (limitBytes - shmBytes) / 4 * 3;
+        if (limitBytes >= 0 && heap < MIN_WORKER_HEAP_BYTES) {
+            errors.add(new ConfigError("spec.workers.resources.limits.memory", limit.toString(),
+                "must leave at least " + (MIN_WORKER_HEAP_BYTES >> 20) + " MiB of heap (3/4 of the limit) beside "
+                    + "/dev/shm (" + (shmBytes >> 20) + " MiB, spec.aeron.shmSize)"));
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(heap);
     }
 
     /** Compute threads from the worker's CPU limit, else request, rounded up; 1 without either. */

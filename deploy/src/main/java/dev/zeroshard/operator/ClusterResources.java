@@ -188,6 +188,8 @@ public final class ClusterResources {
         final PodSpec pod = pod(container)
             .addToVolumes(new VolumeBuilder().withName("shm").withNewEmptyDir().withMedium("Memory")
                 .withSizeLimit(plan.shmSize()).endEmptyDir().build())
+            .withNodeSelector(plan.workerNodeSelector().isEmpty() ? null : plan.workerNodeSelector())
+            .withTolerations(plan.workerTolerations())
             .build();
         final Map<String, String> labels = names.labels(ClusterNames.WORKER);
         return new StatefulSetBuilder().withMetadata(meta(names.workers(), labels))
@@ -198,15 +200,18 @@ public final class ClusterResources {
             .endSpec().build();
     }
 
-    /** JVM options of a node: the generated Akka config, and for workers Aeron's settings on the shm volume. */
+    /**
+     * JVM options of a node beyond the image's own (container-aware heap, exit on OOM): the generated Akka config,
+     * and for workers Aeron's settings on the shm volume and a heap that leaves room for it.
+     */
     private String javaOpts(final boolean worker) {
         final StringBuilder opts = new StringBuilder("-Dconfig.file=" + CONFIG_PATH + "/application.conf");
         if (worker) {
             opts.append(" -Dzeroshard.aeron.base.dir=/dev/shm")
                 .append(" -Dzeroshard.aeron.term.length=").append(plan.termLength())
                 .append(" -Dzeroshard.aeron.mtu.length=").append(plan.mtuLength());
+            plan.workerHeapBytes().ifPresent(heap -> opts.append(" -Xmx").append(heap >> 20).append('m'));
         }
-        opts.append(" -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError");
         return opts.toString();
     }
 

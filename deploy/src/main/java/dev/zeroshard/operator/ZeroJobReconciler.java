@@ -67,11 +67,11 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
         try {
             coordinator = coordinator(job);
         } catch (final ConfigException invalid) {
-            return waiting(job, "ClusterInvalid", "ZeroCluster " + job.getSpec().clusterRef.getName()
+            return waiting(job, "ClusterInvalid", "ZeroCluster " + job.getSpec().clusterRef.name
                 + " is invalid: " + ZeroClusterReconciler.describe(invalid.errors()));
         }
         if (coordinator.isEmpty()) {
-            return waiting(job, "ClusterNotFound", "no ZeroCluster " + job.getSpec().clusterRef.getName()
+            return waiting(job, "ClusterNotFound", "no ZeroCluster " + job.getSpec().clusterRef.name
                 + " in namespace " + job.getMetadata().getNamespace());
         }
         try {
@@ -251,7 +251,7 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
     private Optional<Coordinator> coordinator(final ZeroJob job) {
         final String namespace = job.getMetadata().getNamespace();
         final ZeroCluster cluster = client.resources(ZeroCluster.class).inNamespace(namespace)
-            .withName(job.getSpec().clusterRef.getName()).get();
+            .withName(job.getSpec().clusterRef.name).get();
         if (cluster == null) {
             return Optional.empty();
         }

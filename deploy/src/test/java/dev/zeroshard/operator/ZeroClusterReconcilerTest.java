@@ -75,6 +75,7 @@ class ZeroClusterReconcilerTest {
         spec.workers.replicas = workers;
         spec.workers.resources = new ResourceRequirementsBuilder().addToLimits("cpu", new Quantity("1500m"))
             .addToLimits("memory", new Quantity("8Gi")).build();
+        spec.workers.nodeSelector = Map.of("zeroshard.dev/pool", "training");
         spec.checkpoints = new CheckpointStorageSpec();
         spec.checkpoints.claimName = "ckpt";
         cluster.setSpec(spec);
@@ -119,7 +120,8 @@ class ZeroClusterReconcilerTest {
         assertThat(worker.getEnv()).anySatisfy(e -> {
             assertThat(e.getName()).isEqualTo("ZEROSHARD_JAVA_OPTS");
             assertThat(e.getValue()).contains("-Dconfig.file=/etc/zeroshard/application.conf",
-                "-Dzeroshard.aeron.base.dir=/dev/shm", "-Dzeroshard.aeron.term.length=4194304");
+                "-Dzeroshard.aeron.base.dir=/dev/shm", "-Dzeroshard.aeron.term.length=4194304",
+                "-Xmx5808m");  // (8 GiB limit - 448 MiB of /dev/shm) * 3/4
         });
         final List<Volume> workerVolumes = workers.getSpec().getTemplate().getSpec().getVolumes();
         final Volume shm = workerVolumes.stream().filter(v -> v.getName().equals("shm")).findFirst().orElseThrow();
@@ -128,6 +130,8 @@ class ZeroClusterReconcilerTest {
         assertThat(workerVolumes).filteredOn(v -> v.getPersistentVolumeClaim() != null)
             .extracting(v -> v.getPersistentVolumeClaim().getClaimName()).containsExactly("ckpt");
         assertThat(workers.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("demo-zeroshard");
+        assertThat(workers.getSpec().getTemplate().getSpec().getNodeSelector())
+            .containsEntry("zeroshard.dev/pool", "training");
 
         final Service headless = client.services().inNamespace(NS).withName("demo-workers").get();
         assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");

@@ -8,7 +8,6 @@ import dev.zeroshard.operator.crd.ZeroClusterSpec;
 import dev.zeroshard.operator.crd.ZeroJob;
 import dev.zeroshard.operator.crd.ZeroJobSpec;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -40,7 +39,7 @@ class ZeroJobReconcilerTest {
         final ZeroJob job = new ZeroJob();
         job.setMetadata(new ObjectMetaBuilder().withName("gpt").withNamespace(NS).build());
         final ZeroJobSpec spec = new ZeroJobSpec();
-        spec.clusterRef = new LocalObjectReference(cluster);
+        spec.clusterRef = new dev.zeroshard.operator.crd.ClusterReference(cluster);
         spec.model = JSON.readTree("{\"vocab_size\": 256, \"n_positions\": 32, \"n_embd\": 32, \"n_layer\": 1, "
             + "\"n_head\": 2}");
         spec.maxSteps = 100L;

@@ -11,7 +11,6 @@ import dev.zeroshard.operator.crd.ZeroCluster;
 import dev.zeroshard.operator.crd.ZeroClusterSpec;
 import dev.zeroshard.operator.crd.ZeroJob;
 import dev.zeroshard.operator.crd.ZeroJobSpec;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -142,7 +141,7 @@ class OperatorIT {
         final ZeroJob job = new ZeroJob();
         job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
         final ZeroJobSpec spec = new ZeroJobSpec();
-        spec.clusterRef = new LocalObjectReference("lab");
+        spec.clusterRef = new dev.zeroshard.operator.crd.ClusterReference("lab");
         spec.model = MAPPER.readTree("""
             {"vocab_size": 256, "n_positions": 32, "n_embd": 32, "n_layer": 1, "n_head": 2}""");
         spec.deepspeed = MAPPER.readTree("""

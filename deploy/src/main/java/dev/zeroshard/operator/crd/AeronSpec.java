@@ -18,7 +18,7 @@ public class AeronSpec {
     public Integer mtuLength;
 
     @Min(1024)
-    @Max(40000)
+    @Max(65535)
     @JsonPropertyDescription("UDP port of each worker's ranks (default 40123).")
     public Integer port;
 

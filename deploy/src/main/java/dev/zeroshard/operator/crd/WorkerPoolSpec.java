@@ -6,6 +6,10 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
+
+import java.util.List;
+import java.util.Map;
 
 /** The workers of a {@link ZeroCluster}: a StatefulSet, one worker JVM per pod. */
 public class WorkerPoolSpec {
@@ -21,6 +25,12 @@ public class WorkerPoolSpec {
     @Pattern("^(auto|cpu|cuda)$")
     @JsonPropertyDescription("Compute backend: auto (default: CUDA where a GPU is present), cpu or cuda.")
     public String backend;
+
+    @JsonPropertyDescription("Node labels the worker pods must match (e.g. a GPU node pool).")
+    public Map<String, String> nodeSelector;
+
+    @JsonPropertyDescription("Tolerations of the worker pods (e.g. nvidia.com/gpu:NoSchedule on tainted GPU nodes).")
+    public List<Toleration> tolerations;
 
     @Min(1)
     @Max(1024)

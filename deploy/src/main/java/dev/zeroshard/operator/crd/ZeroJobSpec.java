@@ -7,7 +7,6 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 
 /**
  * A training job: the fields of zeroshard's JobSpec (the body of {@code POST /v1/jobs}) in Kubernetes' camelCase.
@@ -16,7 +15,7 @@ import io.fabric8.kubernetes.api.model.LocalObjectReference;
 public class ZeroJobSpec {
     @Required
     @JsonPropertyDescription("The ZeroCluster (same namespace) that runs the job.")
-    public LocalObjectReference clusterRef;
+    public ClusterReference clusterRef;
 
     @Required
     @PreserveUnknownFields
