@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The cluster singleton that owns the job registry: accepts jobs, schedules each onto {@code world_size} free
@@ -79,6 +80,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public record GetMetrics(String id, ActorRef<Optional<List<RankProgress>>> replyTo) implements Command {
     }
 
+    /** The latest progress of every rank of every job's current attempt, by job id, in rank order. */
+    public record GetRanks(ActorRef<Map<String, List<RankProgress>>> replyTo) implements Command {
+    }
+
     public record GetWorkers(ActorRef<List<WorkerDescription>> replyTo) implements Command {
     }
 
@@ -120,6 +125,8 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Map<ActorRef<WorkerCommand>, String> assigned = new HashMap<>();
     private final Map<String, ActorRef<SupervisorEvent>> supervisors = new HashMap<>();
     private final Map<String, List<RankProgress>> series = new HashMap<>();
+    /** Latest progress per rank of each job (any epoch; {@link #currentRanks} keeps the job's current one). */
+    private final Map<String, Map<Integer, RankProgress>> ranks = new HashMap<>();
 
     private JobManager(final ActorContext<Command> context, final JobRegistry registry, final Path dataDirectory) {
         super(context);
@@ -152,6 +159,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             .onMessage(GetJob.class, get -> reply(get.replyTo(), registry.get(get.id())))
             .onMessage(GetMetrics.class, get -> reply(get.replyTo(), registry.get(get.id())
                 .map(job -> List.copyOf(series.getOrDefault(job.getId(), List.of())))))
+            .onMessage(GetRanks.class, get -> reply(get.replyTo(), currentRanks()))
             .onMessage(GetWorkers.class, get -> reply(get.replyTo(), workerViews()))
             .onMessage(Cancel.class, this::onCancel)
             .onMessage(JobProgress.class, this::onProgress)
@@ -230,6 +238,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private Behavior<Command> onProgress(final JobProgress progress) {
         registry.get(progress.jobId()).filter(job -> job.getEpoch() == progress.epoch()).ifPresent(job -> {
             final RankProgress p = progress.progress();
+            ranks.computeIfAbsent(job.getId(), id -> new TreeMap<>()).put(p.rank(), p);
+            if (p.rank() != 0) {
+                return;
+            }
             registry.update(job.toBuilder().setStep(p.step()).setLoss(p.loss()).setTokensPerS(p.tokensPerS())
                 .setStepSeconds(p.stepSeconds()).setCommWaitSeconds(p.commWaitSeconds()).setBytesSent(p.bytesSent())
                 .clearStalled().build());
@@ -239,6 +251,21 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             }
         });
         return this;
+    }
+
+    /** Every running job's ranks in its current epoch; forgets the ranks of jobs that ended. */
+    private Map<String, List<RankProgress>> currentRanks() {
+        final Map<String, List<RankProgress>> current = new TreeMap<>();
+        ranks.entrySet().removeIf(entry -> registry.get(entry.getKey())
+            .map(job -> JobLifecycle.terminal(job.getState())).orElse(true));
+        ranks.forEach((id, byRank) -> {
+            final long epoch = registry.get(id).orElseThrow().getEpoch();
+            final List<RankProgress> points = byRank.values().stream().filter(p -> p.epoch() == epoch).toList();
+            if (!points.isEmpty()) {
+                current.put(id, points);
+            }
+        });
+        return current;
     }
 
     private Behavior<Command> onEvent(final JobEvent event) {

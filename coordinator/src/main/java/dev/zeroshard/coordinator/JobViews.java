@@ -22,6 +22,14 @@ final class JobViews {
 
     /** A job: state, progress, ETA, ranks, checkpoint; with {@code detail}, transitions, events and resolved config. */
     static ObjectNode job(final JobRecord job, final boolean detail) {
+        return job(job, detail, List.of());
+    }
+
+    /**
+     * A job as {@link #job(JobRecord, boolean)}, each rank with its own last step, collective wait and bytes sent
+     * where {@code progress} has them.
+     */
+    static ObjectNode job(final JobRecord job, final boolean detail, final List<RankProgress> progress) {
         final ObjectNode view = JSON.objectNode();
         view.put("id", job.getId());
         final ResolvedJob resolved = ResolvedSpecs.of(job).orElse(null);
@@ -47,10 +55,12 @@ final class JobViews {
         if (!job.getSubmissionKey().isEmpty()) {
             view.put("submission_key", job.getSubmissionKey());
         }
-        final ArrayNode ranks = view.putArray("ranks");
+        final ArrayNode rankViews = view.putArray("ranks");
         for (final RankAssignment rank : job.getRanksList()) {
-            ranks.addObject().put("rank", rank.getRank()).put("worker", rank.getWorkerId())
-                .put("endpoint", rank.getEndpoint());
+            final ObjectNode rankView = rankViews.addObject().put("rank", rank.getRank())
+                .put("worker", rank.getWorkerId()).put("endpoint", rank.getEndpoint());
+            progress.stream().filter(p -> p.rank() == rank.getRank()).findFirst().ifPresent(p -> rankView
+                .put("step", p.step()).put("comm_wait_s", p.commWaitSeconds()).put("bytes_sent", p.bytesSent()));
         }
         if (detail) {
             view.set("transitions", transitions(job.getTransitionsList()));

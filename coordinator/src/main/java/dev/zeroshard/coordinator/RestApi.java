@@ -38,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -153,10 +154,12 @@ public final class RestApi extends AllDirectives {
     }
 
     private Route getJob(final String id) {
-        return onSuccess(ask(replyTo -> new JobManager.GetJob(id, replyTo)),
-            (Optional<JobRecord> job) -> complete(job
-                .map(found -> json(StatusCodes.OK, JobViews.job(found, true)))
-                .orElseGet(() -> notFound(id))));
+        final CompletionStage<Optional<JobRecord>> job = ask(replyTo -> new JobManager.GetJob(id, replyTo));
+        final CompletionStage<Map<String, List<RankProgress>>> ranks = ask(JobManager.GetRanks::new);
+        return onSuccess(job.thenCombine(ranks, (found, progress) -> found
+                .map(record -> json(StatusCodes.OK, JobViews.job(record, true, progress.getOrDefault(id, List.of()))))
+                .orElseGet(() -> notFound(id))),
+            this::complete);
     }
 
     private Route cancel(final String id) {
@@ -210,9 +213,12 @@ public final class RestApi extends AllDirectives {
         final CompletionStage<List<JobRecord>> jobs = ask(JobManager.GetJobs::new);
         final CompletionStage<List<WorkerDescription>> workers =
             ask(JobManager.GetWorkers::new);
-        return onSuccess(jobs.thenCombine(workers, PrometheusText::render), text -> complete(HttpResponse.create()
+        final CompletionStage<Map<String, List<RankProgress>>> ranks = ask(JobManager.GetRanks::new);
+        final CompletionStage<String> text = jobs.thenCompose(j -> workers.thenCombine(ranks,
+            (w, r) -> PrometheusText.render(j, w, r)));
+        return onSuccess(text, body -> complete(HttpResponse.create()
             .withEntity(HttpEntities.create(ContentTypes.create(MediaTypes.TEXT_PLAIN,
-                HttpCharsets.UTF_8), text))));
+                HttpCharsets.UTF_8), body))));
     }
 
     private <T> CompletionStage<T> ask(final Function<ActorRef<T>, JobManager.Command> message) {

@@ -109,4 +109,35 @@ class JobManagerTest {
         manager.tell(new JobManager.JobEvent(id, 7, "rank 0: stalled: from a stale epoch"));
         assertThat(job(id).getStalled()).as("events of another epoch are dropped").isEmpty();
     }
+
+    @Test
+    void shouldKeepEveryRanksOwnWaitAndBytesWhileTheJobRunsButOnlyRankZerosLossInTheSeries() {
+        final String id = submit(JOB, "ranks").job().orElseThrow().getId();
+        manager.tell(new JobManager.JobProgress(id, 0, new RankProgress(id, 0, 0, 3, 2.5, 1e-3, 0.5, 100, 0.1, 0.02,
+            4000)));
+        manager.tell(new JobManager.JobProgress(id, 0, new RankProgress(id, 0, 1, 3, 2.6, 1e-3, 0.5, 100, 0.1, 0.07,
+            5000)));
+        manager.tell(new JobManager.JobProgress(id, 0, new RankProgress(id, 0, 1, 4, 2.4, 1e-3, 0.5, 100, 0.1, 0.05,
+            6000)));
+        manager.tell(new JobManager.JobProgress(id, 9, new RankProgress(id, 9, 1, 9, 2.0, 1e-3, 0.5, 100, 0.1, 9.0,
+            9)));
+
+        final TestProbe<java.util.Map<String, List<RankProgress>>> ranks = testKit.createTestProbe();
+        manager.tell(new JobManager.GetRanks(ranks.getRef()));
+        final List<RankProgress> latest = ranks.receiveMessage().get(id);
+        assertThat(latest).extracting(RankProgress::rank).containsExactly(0, 1);
+        assertThat(latest.get(1).commWaitSeconds()).as("the latest of rank 1, not the stale epoch's").isEqualTo(0.05);
+        assertThat(latest.get(1).bytesSent()).isEqualTo(6000);
+        assertThat(job(id).getLoss()).as("the job's loss is rank 0's").isEqualTo(2.5);
+
+        final TestProbe<Optional<List<RankProgress>>> series = testKit.createTestProbe();
+        manager.tell(new JobManager.GetMetrics(id, series.getRef()));
+        assertThat(series.receiveMessage().orElseThrow()).extracting(RankProgress::rank).containsExactly(0);
+
+        final TestProbe<JobManager.CancelResult> cancelled = testKit.createTestProbe();
+        manager.tell(new JobManager.Cancel(id, cancelled.getRef()));
+        cancelled.receiveMessage();
+        manager.tell(new JobManager.GetRanks(ranks.getRef()));
+        assertThat(ranks.receiveMessage()).as("an ended job's ranks are forgotten").doesNotContainKey(id);
+    }
 }

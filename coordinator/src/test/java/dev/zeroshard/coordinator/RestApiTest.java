@@ -182,13 +182,19 @@ class RestApiTest {
     @Test
     void shouldExposePrometheusMetrics() throws Exception {
         send("POST", "/v1/jobs", "application/json", JOB);
+        manager.tell(new JobManager.JobProgress("job-000001", 0, new dev.zeroshard.protocol.cluster.ClusterProtocol
+            .RankProgress("job-000001", 0, 1, 5, 2.0, 1e-3, 0.5, 100, 0.1, 0.25, 123_456)));
 
         final HttpResponse<String> metrics = send("GET", "/metrics", null, null);
 
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
         assertThat(metrics.body()).contains("# TYPE zeroshard_jobs gauge", "zeroshard_jobs{state=\"SCHEDULING\"} 1",
-            "zeroshard_workers{busy=\"false\"} 0", "zeroshard_job_step{job=\"job-000001\",state=\"SCHEDULING\"} 0.0");
+            "zeroshard_workers{busy=\"false\"} 0", "zeroshard_job_step{job=\"job-000001\",state=\"SCHEDULING\"} 0.0",
+            "zeroshard_rank_comm_wait_seconds{job=\"job-000001\",rank=\"1\",worker=\"\"} 0.25",
+            "zeroshard_rank_bytes_sent_total{job=\"job-000001\",rank=\"1\",worker=\"\"} 123456.0");
+        assertThat(json(send("GET", "/v1/jobs/job-000001", null, null)).path("ranks").size())
+            .as("no ranks are assigned while the job waits for workers").isZero();
     }
 
     @Test

@@ -70,6 +70,11 @@ class ClusterIT {
 
             JsonNode job = awaitJob(jobUrl, j -> j.path("step").asLong() >= 300, "step 300");
             final String victim = job.path("ranks").get(1).path("worker").asText();
+            assertThat(job.path("ranks").get(1).path("bytes_sent").asLong()).as("rank 1 reports its own ring traffic")
+                .isPositive();
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(url + "/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body()).contains("zeroshard_rank_bytes_sent_total{job=\"" + id
+                + "\",rank=\"1\",worker=\"" + victim + "\"}");
             final List<ProcessHandle> killed = simulate.process().descendants()
                 .filter(p -> LauncherProcess.hasArgument(p, "--id=" + victim))
                 .toList();

@@ -104,11 +104,10 @@ final class RankRun {
                 step.set(training.engine().step());
                 training.run(metrics -> {
                     step.set(metrics.step());
-                    if (start.rank() == 0) {
-                        start.replyTo().tell(new RankProgress(start.jobId(), start.epoch(), start.rank(),
-                            metrics.step(), metrics.loss(), metrics.lr(), metrics.gradNorm(), metrics.tokensPerS(),
-                            metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds(), open.bytesSent()));
-                    }
+                    // every rank reports: rank 0's loss is the job's, each rank's wait and bytes are its own
+                    start.replyTo().tell(new RankProgress(start.jobId(), start.epoch(), start.rank(),
+                        metrics.step(), metrics.loss(), metrics.lr(), metrics.gradNorm(), metrics.tokensPerS(),
+                        metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds(), open.bytesSent()));
                 });
             }
             start.replyTo().tell(new RankFinished(start.jobId(), start.epoch(), start.rank(), true, "done", step.get()));
