@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -96,12 +98,56 @@ class ClusterIT {
             assertThat(metrics.get(metrics.size() - 1).path("loss").asDouble())
                 .isLessThan(metrics.get(0).path("loss").asDouble());
             assertThat(get(url + "/v1/workers").size()).as("the killed worker left the cluster").isEqualTo(2);
+
+            assertThat(exported(data, Path.of(job.path("last_checkpoint").asText()), "recovered"))
+                .as("fp32: the recovered job's final weights are those of an uninterrupted run at the same world size")
+                .isEqualTo(exported(data, uninterruptedRun(data, JOB, new int[] {2}, new long[] {1500}),
+                    "uninterrupted"));
         } finally {
             simulate.process().destroy();
             assertThat(simulate.process().waitFor(60, TimeUnit.SECONDS)).as("simulate stops on SIGTERM").isTrue();
         }
         assertThat(simulate.process().descendants().filter(ProcessHandle::isAlive).toList())
             .as("no orphan JVMs").isEmpty();
+    }
+
+    @Test
+    void shouldContinueOnTheSurvivorsAndEndWithTheWeightsOfARunOnTheSameWorldSizes(@TempDir final Path data)
+        throws Exception {
+        // no train_batch_size: the global batch is micro-batch x world size, so it may follow the world size
+        final String elastic = JOB.replace("\"train_batch_size\": 8, ", "")
+            .replace("\"maxSteps\": 1500", "\"maxSteps\": 700")
+            .replace("\"world_size\": 2", "\"world_size\": 3")
+            .replace("\"min_workers\": 1", "\"min_workers\": 2");
+        final LauncherProcess.Running simulate = LauncherProcess.start("simulate", "--workers", "3", "--port", "0",
+            "--threads", "1", "--data-dir", data.resolve("registry").toString());
+        try {
+            final String url = LauncherProcess.awaitRestUrl(simulate);
+            final HttpResponse<String> created = post(url + "/v1/jobs", "application/json", elastic);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            final String jobUrl = url + "/v1/jobs/" + MAPPER.readTree(created.body()).path("id").asText();
+            JsonNode job = awaitJob(jobUrl, j -> j.path("step").asLong() >= 250, "step 250");
+            final String victim = job.path("ranks").get(2).path("worker").asText();
+            simulate.process().descendants().filter(p -> LauncherProcess.hasArgument(p, "--id=" + victim))
+                .forEach(ProcessHandle::destroyForcibly);
+
+            job = awaitJob(jobUrl, j -> List.of("SUCCEEDED", "FAILED").contains(j.path("state").asText()),
+                "the end of the job");
+            assertThat(job.path("state").asText()).as(job.toPrettyString()).isEqualTo("SUCCEEDED");
+            assertThat(job.path("ranks").size()).as("continued on the 2 survivors").isEqualTo(2);
+            final Matcher resumed = Pattern.compile("resumed from \\S+ \\(step (\\d+)")
+                .matcher(job.path("events").toString());
+            assertThat(resumed.find()).as(job.path("events").toPrettyString()).isTrue();
+            final long resumedAt = Long.parseLong(resumed.group(1));
+
+            assertThat(exported(data, Path.of(job.path("last_checkpoint").asText()), "recovered"))
+                .as("fp32: 3 ranks up to step " + resumedAt + ", then 2, as the cluster ran it")
+                .isEqualTo(exported(data, uninterruptedRun(data, elastic, new int[] {3, 2},
+                    new long[] {resumedAt, 700}), "uninterrupted"));
+        } finally {
+            simulate.process().destroy();
+            simulate.process().waitFor(60, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -152,6 +198,45 @@ class ClusterIT {
             coordinator.process().destroy();
             coordinator.process().waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * {@code job} trained by {@code bin/zeroshard train} without a failure, on the world sizes a cluster run went
+     * through: {@code ranks[k]} ranks up to step {@code untilStep[k]}, each leg resuming from the checkpoint the
+     * previous one wrote last. Returns the last checkpoint.
+     */
+    private static Path uninterruptedRun(final Path data, final String jobJson, final int[] ranks,
+                                         final long[] untilStep) throws Exception {
+        final JsonNode job = MAPPER.readTree(jobJson);
+        final Path model = Files.writeString(data.resolve("model.json"), job.path("model").toString());
+        final Path deepspeed = Files.writeString(data.resolve("ds.json"), job.path("deepspeed").toString());
+        final Path checkpoints = data.resolve("uninterrupted");
+        Path last = null;
+        for (int leg = 0; leg < ranks.length; leg++) {
+            final List<String> args = new java.util.ArrayList<>(List.of("train", "--ranks",
+                Integer.toString(ranks[leg]), "--deepspeed", deepspeed.toString(), "--model", model.toString(),
+                "--steps", Long.toString(untilStep[leg]), "--seq", job.path("data").path("seq_len").asText(),
+                "--seed", job.path("seed").asText(), "--checkpoint-dir", checkpoints.toString(), "--save-every",
+                job.path("checkpoint").path("save_every_steps").asText()));
+            if (last != null) {
+                args.addAll(List.of("--resume", last.toString()));
+            }
+            final LauncherProcess.Result run = LauncherProcess.run(Duration.ofSeconds(240),
+                args.toArray(String[]::new));
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            last = checkpoints.resolve(String.format("step-%08d", untilStep[leg]));
+        }
+        return last;
+    }
+
+    /** SHA-256 of the fp32 weights of a checkpoint as {@code checkpoint export} writes them. */
+    private static String exported(final Path data, final Path checkpoint, final String name) throws Exception {
+        final Path out = data.resolve("export-" + name);
+        final LauncherProcess.Result export = LauncherProcess.run(Duration.ofSeconds(60), "checkpoint", "export",
+            checkpoint.toString(), "--out", out.toString());
+        assertThat(export.exitCode()).as(export.output()).isZero();
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+            .digest(Files.readAllBytes(out.resolve("model.safetensors"))));
     }
 
     private static int freePort() throws java.io.IOException {

@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
@@ -91,7 +91,8 @@ public final class SafetensorsWriter implements AutoCloseable {
             }
             dataBytes = Math.addExact(dataBytes, tensor.lengthBytes());
         }
-        final Map<String, String> metadataCopy = new LinkedHashMap<>();
+        // sorted: the same weights and metadata give the same bytes in every JVM (Map.of iterates in a random order)
+        final Map<String, String> metadataCopy = new TreeMap<>();
         for (final Map.Entry<String, String> entry : metadata.entrySet()) {
             metadataCopy.put(Objects.requireNonNull(entry.getKey(), "metadata key"),
                 Objects.requireNonNull(entry.getValue(), () -> "metadata value of " + entry.getKey()));

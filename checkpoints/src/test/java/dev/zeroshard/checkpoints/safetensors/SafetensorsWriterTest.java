@@ -38,6 +38,32 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void shouldWriteTheSameBytesWhateverOrderTheMetadataComesIn() throws IOException {
+        final Map<String, String> forward = new java.util.LinkedHashMap<>();
+        forward.put("step", "200");
+        forward.put("producer", "zeroshard");
+        forward.put("format", "pt");
+        final Map<String, String> backward = new java.util.LinkedHashMap<>();
+        backward.put("format", "pt");
+        backward.put("producer", "zeroshard");
+        backward.put("step", "200");
+        final byte[][] files = new byte[2][];
+        int k = 0;
+        for (final Map<String, String> metadata : List.of(forward, backward)) {
+            final Path file = dir.resolve("m" + k + ".safetensors");
+            try (SafetensorsWriter writer = SafetensorsWriter.create(file, List.of(TensorSpec.of("a", Dtype.F32, 1)),
+                metadata)) {
+                writer.write("a", new float[] {3.0f}, 0);
+                writer.commit();
+            }
+            files[k++] = Files.readAllBytes(file);
+        }
+        assertThat(files[0]).as("exports of equal weights compare byte for byte").isEqualTo(files[1]);
+        assertThat(new String(files[0], StandardCharsets.US_ASCII))
+            .contains("{\"format\":\"pt\",\"producer\":\"zeroshard\",\"step\":\"200\"}");
+    }
+
+    @Test
     void shouldProduceTheReferenceImplementationsBytesWhenWritingTheCasesItsTestsPin() throws IOException {
         // huggingface/safetensors pins these outputs in its Rust tests: the header padded with spaces to a
         // multiple of 8 (none needed at 64 bytes, 7 at 65, 5 at 35), then the packed little-endian data.
