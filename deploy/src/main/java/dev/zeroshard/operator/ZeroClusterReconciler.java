@@ -110,6 +110,8 @@ public final class ZeroClusterReconciler implements Reconciler<ZeroCluster>, Cle
         final int readyWorkers = workers == null || workers.getStatus() == null ? 0
             : Objects.requireNonNullElse(workers.getStatus().getReadyReplicas(), 0);
         status.readyWorkers = readyWorkers;
+        status.workerSelector = names.selector(ClusterNames.WORKER).entrySet().stream()
+            .map(label -> label.getKey() + "=" + label.getValue()).sorted().collect(Collectors.joining(","));
         status.endpoint = "http://" + names.coordinator() + "." + namespace + ".svc:" + plan.restPort();
         final boolean ready = coordinatorReady && readyWorkers >= plan.workers();
         status.phase = ready ? "Ready" : coordinatorReady && readyWorkers > 0 ? "Degraded" : "Pending";

@@ -193,6 +193,8 @@ class ZeroClusterReconcilerTest {
             final ZeroCluster seen = get("demo");
             assertThat(seen.getStatus().phase).isEqualTo("Ready");
             assertThat(seen.getStatus().readyWorkers).isEqualTo(2);
+            assertThat(seen.getStatus().workerSelector).as("the scale subresource's selector")
+                .isEqualTo("zeroshard.dev/cluster=demo,zeroshard.dev/component=worker");
             assertThat(condition(seen, Conditions.READY).getStatus()).isEqualTo("True");
         });
     }

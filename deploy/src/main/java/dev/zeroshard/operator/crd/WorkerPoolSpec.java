@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,9 @@ public class WorkerPoolSpec {
     @Required
     @Min(0)
     @Max(4096)
-    @JsonPropertyDescription("Number of worker pods; may change while the cluster runs.")
+    @SpecReplicas
+    @JsonPropertyDescription("Number of worker pods; may change while the cluster runs (kubectl scale zc NAME "
+        + "--replicas N).")
     public Integer replicas;
 
     @JsonPropertyDescription("CPU, memory and accelerators (nvidia.com/gpu) of each worker pod.")

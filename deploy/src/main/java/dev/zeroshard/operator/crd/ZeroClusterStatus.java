@@ -2,6 +2,8 @@ package dev.zeroshard.operator.crd;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +14,13 @@ public class ZeroClusterStatus {
         + "workers not ready) or Failed (the spec cannot be applied; see the Failed condition).")
     public String phase;
 
+    @StatusReplicas
     @JsonPropertyDescription("Worker pods that are ready.")
     public Integer readyWorkers;
+
+    @LabelSelector
+    @JsonPropertyDescription("Label selector of the worker pods (the scale subresource's selector).")
+    public String workerSelector;
 
     @JsonPropertyDescription("URL of the coordinator's REST API inside the Kubernetes cluster.")
     public String endpoint;
