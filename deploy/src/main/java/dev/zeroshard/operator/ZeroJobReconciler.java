@@ -107,6 +107,7 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
                 + reply.error()));
         }
         job.getStatus().jobId = reply.body().path("id").asText();
+        job.getStatus().submittedGeneration = job.getMetadata().getGeneration();
         events.normal(job, "Submitted", (reply.status() == 201 ? "submitted as " : "already submitted as ")
             + job.getStatus().jobId + " to " + coordinator.url());
         return Optional.empty();
@@ -144,8 +145,13 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
         final boolean terminal = TERMINAL.contains(state);
         Conditions.set(status.conditions, Conditions.READY, TRAINING.contains(state), title(state), status.message,
             generation);
+        final boolean specChanged = status.submittedGeneration != null && generation != null
+            && generation > status.submittedGeneration;
         Conditions.set(status.conditions, Conditions.PROGRESSING, !terminal, title(state),
-            terminal ? "the job has ended" : "step " + status.step + " of " + status.maxSteps, generation);
+            (terminal ? "the job has ended" : "step " + status.step + " of " + status.maxSteps)
+                + (specChanged ? "; the spec changed after submission (generation " + status.submittedGeneration
+                + " was submitted): a running job keeps its spec, create a new ZeroJob to change it" : ""),
+            generation);
         Conditions.set(status.conditions, Conditions.FAILED, "FAILED".equals(state),
             "FAILED".equals(state) ? "JobFailed" : "NotFailed", "FAILED".equals(state) ? status.message : "", generation);
         if (!state.equals(previous)) {

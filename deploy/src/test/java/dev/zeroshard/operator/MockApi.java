@@ -1,6 +1,9 @@
 package dev.zeroshard.operator;
 
+import dev.zeroshard.operator.crd.WorkerPoolSpec;
 import dev.zeroshard.operator.crd.ZeroCluster;
+import dev.zeroshard.operator.crd.ZeroClusterSpec;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
@@ -11,6 +14,17 @@ import java.util.logging.Logger;
 /** Helpers for tests against the fabric8 mock API server. */
 final class MockApi {
     private MockApi() {
+    }
+
+    /** A ZeroCluster of {@code workers} workers with only what the schema requires. */
+    static ZeroCluster cluster(final String namespace, final String name, final int workers) {
+        final ZeroCluster cluster = new ZeroCluster();
+        cluster.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+        cluster.setSpec(new ZeroClusterSpec());
+        cluster.getSpec().image = "zeroshard:0.1.0";
+        cluster.getSpec().workers = new WorkerPoolSpec();
+        cluster.getSpec().workers.replicas = workers;
+        return cluster;
     }
 
     /** Silences the mock server's per-request INFO lines; keep the returned logger referenced. */

@@ -1,13 +1,11 @@
 package dev.zeroshard.operator;
 
 import dev.zeroshard.operator.crd.CheckpointStorageSpec;
-import dev.zeroshard.operator.crd.WorkerPoolSpec;
 import dev.zeroshard.operator.crd.ZeroCluster;
 import dev.zeroshard.operator.crd.ZeroClusterSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -67,18 +65,13 @@ class ZeroClusterReconcilerTest {
     }
 
     private static ZeroCluster cluster(final String name, final int workers) {
-        final ZeroCluster cluster = new ZeroCluster();
-        cluster.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-        final ZeroClusterSpec spec = new ZeroClusterSpec();
-        spec.image = "zeroshard:0.1.0";
-        spec.workers = new WorkerPoolSpec();
-        spec.workers.replicas = workers;
+        final ZeroCluster cluster = MockApi.cluster(NS, name, workers);
+        final ZeroClusterSpec spec = cluster.getSpec();
         spec.workers.resources = new ResourceRequirementsBuilder().addToLimits("cpu", new Quantity("1500m"))
             .addToLimits("memory", new Quantity("8Gi")).build();
         spec.workers.nodeSelector = Map.of("zeroshard.dev/pool", "training");
         spec.checkpoints = new CheckpointStorageSpec();
         spec.checkpoints.claimName = "ckpt";
-        cluster.setSpec(spec);
         return cluster;
     }
 

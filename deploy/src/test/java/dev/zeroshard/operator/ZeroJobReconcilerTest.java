@@ -2,9 +2,7 @@ package dev.zeroshard.operator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.zeroshard.operator.crd.WorkerPoolSpec;
 import dev.zeroshard.operator.crd.ZeroCluster;
-import dev.zeroshard.operator.crd.ZeroClusterSpec;
 import dev.zeroshard.operator.crd.ZeroJob;
 import dev.zeroshard.operator.crd.ZeroJobSpec;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -69,13 +67,7 @@ class ZeroJobReconcilerTest {
                 assertThat(progressing().getMessage()).isEqualTo("no ZeroCluster later in namespace " + NS);
             });
 
-            final ZeroCluster cluster = new ZeroCluster();
-            cluster.setMetadata(new ObjectMetaBuilder().withName("later").withNamespace(NS).build());
-            cluster.setSpec(new ZeroClusterSpec());
-            cluster.getSpec().image = "zeroshard:0.1.0";
-            cluster.getSpec().workers = new WorkerPoolSpec();
-            cluster.getSpec().workers.replicas = 2;
-            client.resource(cluster).create();
+            client.resource(MockApi.cluster(NS, "later", 2)).create();
             Eventually.within(Duration.ofSeconds(20), () -> {
                 assertThat(progressing().getReason()).isEqualTo("CoordinatorUnreachable");
                 assertThat(progressing().getMessage()).contains("127.0.0.1:" + closedPort);
@@ -86,12 +78,7 @@ class ZeroJobReconcilerTest {
     @Test
     void shouldTranslateTheResourceIntoAJobSpecWithItsCheckpointsOnTheClusterVolume() throws Exception {
         final ZeroJob job = job("lab");
-        final ZeroCluster cluster = new ZeroCluster();
-        cluster.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace(NS).build());
-        cluster.setSpec(new ZeroClusterSpec());
-        cluster.getSpec().image = "zeroshard:0.1.0";
-        cluster.getSpec().workers = new WorkerPoolSpec();
-        cluster.getSpec().workers.replicas = 1;
+        final ZeroCluster cluster = MockApi.cluster(NS, "lab", 1);
         job.getSpec().data = new dev.zeroshard.operator.crd.DataSpec();
         job.getSpec().data.textFile = "/checkpoints/data/shakespeare.txt";
         job.getSpec().data.seqLen = 16;

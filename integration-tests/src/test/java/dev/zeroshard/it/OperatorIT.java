@@ -99,6 +99,11 @@ class OperatorIT {
             final ZeroJob running = awaitJob("long", j -> "Running".equals(j.getStatus().phase)
                 && j.getStatus().step != null && j.getStatus().step > 0, "Running");
             assertThat(running.getStatus().eta).isNotBlank();
+            editSpec("long", j -> j.getSpec().maxSteps = 2_000_000L);
+            final ZeroJob changed = awaitJob("long", j -> Conditions.find(j.getStatus().conditions,
+                Conditions.PROGRESSING).map(c -> c.getMessage().contains("the spec changed after submission"))
+                .orElse(false), "told that its spec change does not apply");
+            assertThat(changed.getStatus().maxSteps).as("the running job keeps its spec").isEqualTo(1_000_000L);
             client.resources(ZeroJob.class).inNamespace(NS).withName("long").delete();
             final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (client.resources(ZeroJob.class).inNamespace(NS).withName("long").get() != null
@@ -115,6 +120,22 @@ class OperatorIT {
             }
             simulate.process().destroy();
             simulate.process().waitFor(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Changes a ZeroJob's spec, again when the operator wrote its status in between (409 Conflict). */
+    private void editSpec(final String name, final java.util.function.Consumer<ZeroJob> change) {
+        for (int attempt = 0; ; attempt++) {
+            final ZeroJob job = client.resources(ZeroJob.class).inNamespace(NS).withName(name).get();
+            change.accept(job);
+            try {
+                client.resource(job).update();
+                return;
+            } catch (final io.fabric8.kubernetes.client.KubernetesClientException conflict) {
+                if (conflict.getCode() != 409 || attempt >= 50) {
+                    throw conflict;
+                }
+            }
         }
     }
 

@@ -45,6 +45,9 @@ public class ZeroJobStatus {
     @JsonPropertyDescription("The generation of the spec this status describes.")
     public Long observedGeneration;
 
+    @JsonPropertyDescription("The generation of the spec that was submitted; later changes do not reach the job.")
+    public Long submittedGeneration;
+
     @JsonPropertyDescription("Ready, Progressing and Failed, with reasons.")
     public List<Condition> conditions = new ArrayList<>();
 }
