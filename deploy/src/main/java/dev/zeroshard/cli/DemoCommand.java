@@ -69,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         out.flush();
         final Path dataDir = Files.createTempDirectory("zeroshard-demo-");
-        try (LocalCluster cluster = LocalCluster.start(workers, 0, dataDir, threads.threads())) {
+        try (LocalCluster cluster = LocalCluster.start(workers, 0, dataDir, threads.threads(), "cpu")) {
             out.println("cluster up: REST at " + cluster.restUrl() + "; logs in " + cluster.runDir());
             final RestClient client = new RestClient(cluster.restUrl());
             final RestClient.Reply submitted = client.post("/v1/jobs", JobSpecs.toJson(job.spec()));

@@ -28,8 +28,12 @@ final class LocalCluster implements AutoCloseable {
         this.restUrl = restUrl;
     }
 
-    /** Starts the coordinator and {@code workers} workers; returns once every worker has joined. */
-    static LocalCluster start(final int workers, final int httpPort, final Path dataDir, final Integer threads)
+    /**
+     * Starts the coordinator and {@code workers} workers with {@code backend} (auto, cpu or cuda); returns once every
+     * worker has joined.
+     */
+    static LocalCluster start(final int workers, final int httpPort, final Path dataDir, final Integer threads,
+                              final String backend)
         throws IOException, InterruptedException {
         final Path runDir = Files.createTempDirectory("zeroshard-cluster-");
         final int clusterPort = freePort();
@@ -44,7 +48,7 @@ final class LocalCluster implements AutoCloseable {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, workers));
             for (int k = 0; k < workers; k++) {
                 cluster.spawn("worker-" + k, List.of("worker", "--seed=127.0.0.1:" + clusterPort, "--id=worker-" + k,
-                    "--threads=" + perWorker), perWorker);
+                    "--threads=" + perWorker, "--backend=" + backend), perWorker);
             }
             cluster.awaitWorkers(workers);
             return cluster;

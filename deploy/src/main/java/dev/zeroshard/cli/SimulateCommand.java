@@ -1,5 +1,6 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.worker.backend.BackendSelector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,7 +28,9 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "job registry and checkpoints (default: a new temp dir)")
     private Path dataDir;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "worker backend (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "auto|cpu|cuda",
+        description = "worker backend (default: ${DEFAULT-VALUE}); auto and cuda are resolved here first, cuda fails "
+            + "where it cannot run")
     private String backend;
 
     @Option(names = "--threads", paramLabel = "K", description = "compute threads per worker (default: cores / N)")
@@ -38,13 +41,12 @@ final class SimulateCommand implements Callable<Integer> {
         if (workers < 1) {
             throw new IllegalArgumentException("--workers=" + workers + " must be >= 1");
         }
-        if (!"cpu".equals(backend)) {
-            throw new IllegalArgumentException("--backend=" + backend + ": this build's workers run the cpu backend "
-                + "(the CUDA backend arrives with its issue)");
+        final PrintWriter out = spec.commandLine().getOut();
+        if (!BackendSelector.CPU.equals(backend)) {
+            out.println(BackendSelector.select(backend).describe());
         }
         final Path data = dataDir != null ? dataDir : Files.createTempDirectory("zeroshard-data-");
-        final PrintWriter out = spec.commandLine().getOut();
-        try (LocalCluster cluster = LocalCluster.start(workers, port, data, threads)) {
+        try (LocalCluster cluster = LocalCluster.start(workers, port, data, threads, backend)) {
             out.printf("cluster up: 1 coordinator + %d workers; REST at %s; data in %s; logs in %s%n", workers,
                 cluster.restUrl(), data.toAbsolutePath(), cluster.runDir());
             out.printf("submit with: bin/zeroshard submit job.json --url %s --follow; Ctrl-C stops everything%n",

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeroshard.protocol.config.JsonValues;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
+import dev.zeroshard.worker.backend.BackendSelector;
+import dev.zeroshard.worker.backend.BackendUnavailableException;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.LocalTraining;
 import dev.zeroshard.worker.train.StepMetrics;
@@ -73,6 +75,11 @@ final class TrainCommand implements Callable<Integer> {
         description = "data-parallel ranks, each its own JVM on this machine (default: ${DEFAULT-VALUE}, this process)")
     private int ranks;
 
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
+        description = "compute backend (default: ${DEFAULT-VALUE}: cuda where a GPU, its driver and the kernels are "
+            + "there and the model suits it, else cpu, saying why)")
+    private String backend;
+
     @Option(names = "--on-nonfinite", defaultValue = "stop", paramLabel = "stop|skip",
         description = "with --ranks > 1: stop the job on a NaN/Inf gradient, or skip that step (default: ${DEFAULT-VALUE})")
     private String onNonFinite;
@@ -121,6 +128,7 @@ final class TrainCommand implements Callable<Integer> {
         job.put("max_steps", steps);
         job.put("seed", seed);
         job.put("world_size", ranks);
+        job.put("backend", backend);
         if (checkpointDir != null || resume != null) {
             final ObjectNode checkpoint = job.putObject("checkpoint");
             if (checkpointDir != null) {
@@ -134,12 +142,25 @@ final class TrainCommand implements Callable<Integer> {
         }
         final ResolvedJob resolved = JobSpecs.resolve(JobSpecs.parse(job));
         if (ranks > 1) {
+            rankBackend();
             return LocalRanks.run(spec.commandLine().getOut(), spec.commandLine().getErr(), resolved,
                 new LocalRanks.RankOptions(threads.threads(), metricsOut, Optional.ofNullable(initWeights),
                     Optional.ofNullable(saveWeights), onNonFinite));
         }
         return train(spec.commandLine().getOut(), resolved, threads, metricsOut, Optional.ofNullable(initWeights),
             Optional.ofNullable(saveWeights));
+    }
+
+    /** --ranks N trains through the ZeRO engine, which computes on the cpu backend (it takes no model factory yet). */
+    private void rankBackend() {
+        if (BackendSelector.CUDA.equals(backend)) {
+            throw new BackendUnavailableException("--backend=cuda with --ranks " + ranks + ": ranks train through the "
+                + "ZeRO engine, which computes on the cpu backend in this build; use --ranks 1 or --backend cpu");
+        }
+        if (BackendSelector.AUTO.equals(backend)) {
+            spec.commandLine().getOut().println("backend auto: cpu (--ranks " + ranks + " trains through the ZeRO "
+                + "engine, which computes on the cpu backend in this build)");
+        }
     }
 
     /** Trains a resolved job in this process with a progress line; shared with {@code demo}. */

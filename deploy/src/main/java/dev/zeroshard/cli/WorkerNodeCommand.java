@@ -7,6 +7,9 @@ import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.worker.agent.WorkerNode;
 import dev.zeroshard.worker.agent.WorkerSettings;
 import dev.zeroshard.worker.agent.WorkerSlot;
+import dev.zeroshard.worker.backend.BackendChoice;
+import dev.zeroshard.worker.backend.BackendKind;
+import dev.zeroshard.worker.backend.BackendSelector;
 import dev.zeroshard.worker.ops.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,7 +48,8 @@ final class WorkerNodeCommand implements Callable<Integer> {
     private String id;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
-        description = "compute backend (default: ${DEFAULT-VALUE}; this build has the cpu backend only)")
+        description = "compute backend (default: ${DEFAULT-VALUE}: cuda where a GPU, its driver and the kernels are "
+            + "there, else cpu)")
     private String backend;
 
     @Mixin
@@ -76,19 +80,18 @@ final class WorkerNodeCommand implements Callable<Integer> {
         }
     }
 
-    /** The backend this worker advertises: auto means cpu until the CUDA backend is part of the build. */
+    /** The backend this worker advertises, resolved once; cuda where it cannot run fails with the reason. */
     private String resolveBackend() {
-        switch (backend) {
-            case "cpu":
-                return "cpu";
-            case "auto":
-                spec.commandLine().getOut().println("backend auto: cpu (this build has no CUDA backend)");
-                return "cpu";
-            case "cuda":
-                throw new IllegalArgumentException("--backend=cuda: this build has no CUDA backend; use auto or cpu");
-            default:
-                throw new IllegalArgumentException("--backend=" + backend + ": must be auto, cpu or cuda");
+        final BackendChoice choice = BackendSelector.select(backend);
+        if (!BackendSelector.CPU.equals(backend)) {
+            spec.commandLine().getOut().println(choice.describe());
         }
+        if (choice.kind() == BackendKind.CUDA) {
+            // RankTraining builds its model in the ZeRO engine, which takes no model factory yet
+            spec.commandLine().getOut().println("note: ranks train through the ZeRO engine, which still computes on "
+                + "the cpu backend");
+        }
+        return choice.kind().id();
     }
 
     private int freeUdpPort() throws Exception {

@@ -4,9 +4,10 @@ import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.JobSpec;
+import dev.zeroshard.worker.backend.BackendChoice;
 import dev.zeroshard.worker.data.DataLoader;
-import dev.zeroshard.worker.model.CpuGpt;
 import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.model.GptModel;
 import dev.zeroshard.worker.model.Precision;
 
 import java.io.IOException;
@@ -16,18 +17,19 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * One process training one job on the CPU backend: the model built and initialised from the job's
- * seed (or loaded from safetensors), the data loader, and the {@link Trainer} that runs the steps.
+ * One process training one job on the backend its {@code backend} resolves to (the CPU, or the GPU where the CUDA
+ * backend can run): the model built and initialised from the job's seed (or loaded from safetensors), the data
+ * loader, and the {@link Trainer} that runs the steps.
  */
 public final class LocalTraining {
     private final ResolvedJob job;
-    private final CpuGpt model;
+    private final GptModel model;
     private final DataLoader data;
     private final Trainer trainer;
     private final Checkpointing checkpointing;
     private final String runId = UUID.randomUUID().toString();
 
-    private LocalTraining(final ResolvedJob job, final CpuGpt model, final DataLoader data, final Trainer trainer,
+    private LocalTraining(final ResolvedJob job, final GptModel model, final DataLoader data, final Trainer trainer,
                           final Checkpointing checkpointing) {
         this.job = job;
         this.model = model;
@@ -40,7 +42,7 @@ public final class LocalTraining {
      * Builds the model, its initial weights and the data of a resolved job.
      *
      * @param initialWeights a Hugging Face GPT-2 safetensors file to start from, else the seed's init.
-     * @param log            where checkpoint events are reported.
+     * @param log            where the backend choice (one line) and checkpoint events are reported.
      */
     public static LocalTraining create(final ResolvedJob job, final Optional<Path> initialWeights,
                                        final Consumer<String> log) throws IOException {
@@ -52,8 +54,10 @@ public final class LocalTraining {
         final DeepSpeedConfig config = job.deepspeed().config();
         final GptConfig gpt = TrainingSetup.model(job);
         final Precision precision = TrainingSetup.precision(job);
-        final CpuGpt model = new CpuGpt(gpt, config.batch().microBatchPerGpu(), spec.getData().getSeqLen(), precision,
-            TrainingSetup.gemm(precision));
+        final BackendChoice backend = TrainingSetup.backend(job);
+        log.accept(backend.describe());
+        final GptModel model = backend.factory().create(gpt, config.batch().microBatchPerGpu(),
+            spec.getData().getSeqLen(), precision);
         TrainingSetup.initialWeights(job, model.layout(), initialWeights, model.parameters());
         final DataLoader data = TrainingSetup.loader(job, gpt, 0, 1);
         final Trainer trainer = new Trainer(model, config, data::next, System::nanoTime);
@@ -67,7 +71,7 @@ public final class LocalTraining {
         return job;
     }
 
-    public CpuGpt model() {
+    public GptModel model() {
         return model;
     }
 

@@ -3,6 +3,8 @@ package dev.zeroshard.worker.train;
 import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.JobSpec;
+import dev.zeroshard.worker.backend.BackendChoice;
+import dev.zeroshard.worker.backend.BackendSelector;
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.data.DataLoader;
@@ -17,7 +19,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** What every way of training a job builds the same way: precision, GEMM, initial weights and a rank's data. */
+/**
+ * What every way of training a job builds the same way: precision, backend, GEMM, initial weights and a rank's
+ * data.
+ */
 public final class TrainingSetup {
     private TrainingSetup() {
     }
@@ -28,6 +33,14 @@ public final class TrainingSetup {
 
     public static Precision precision(final ResolvedJob job) {
         return Precision.of(job.deepspeed().config().precision().bf16());
+    }
+
+    /**
+     * The backend of the job's {@code backend} ({@code auto}, {@code cpu}, {@code cuda}) for its model and precision;
+     * throws {@link dev.zeroshard.worker.backend.BackendUnavailableException} for {@code cuda} where it cannot run.
+     */
+    public static BackendChoice backend(final ResolvedJob job) {
+        return BackendSelector.select(job.spec().getBackend(), model(job), precision(job));
     }
 
     /** The fastest GEMM for the job's precision. */

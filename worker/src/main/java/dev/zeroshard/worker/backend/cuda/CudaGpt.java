@@ -1,0 +1,488 @@
+package dev.zeroshard.worker.backend.cuda;
+
+import dev.zeroshard.worker.model.BlockTensor;
+import dev.zeroshard.worker.model.GptConfig;
+import dev.zeroshard.worker.model.GptLayout;
+import dev.zeroshard.worker.model.GptModel;
+import dev.zeroshard.worker.model.Precision;
+import dev.zeroshard.worker.ops.Bf16Rounding;
+import jcuda.driver.JCudaDriver;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_PROJ_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_PROJ_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_QKV_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.ATTN_QKV_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.LN_1_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.LN_1_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.LN_2_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.LN_2_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_FC_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_FC_WEIGHT;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_BIAS;
+import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
+
+/**
+ * GPT-2 on the GPU, the mirror of {@code model.CpuGpt} op for op, in bf16 mixed precision: the compute weights and
+ * every matrix input are bf16, products and sums accumulate in fp32, the residual stream, LayerNorm statistics,
+ * gradients and the loss are fp32. Master weights and the optimizer stay on the host as today (the {@code Trainer}
+ * runs AdamW in Java: {@code offload_optimizer.device: cpu}); {@link #parameters()} is the host copy that the
+ * caller writes and {@link #parametersChanged()} uploads (rounded to bf16 as the CPU backend rounds them).
+ *
+ * <p>Memory: every activation and scratch buffer is allocated once, for (B,T), from the context's caching
+ * allocator; another shape is refused. Host and device exchange parameters and gradients through pinned buffers:
+ * during backward, each unit's gradients (a block, the final norm, the embeddings) are copied to the host on a
+ * second stream as soon as backward has finished them, so the copy overlaps the rest of backward.
+ *
+ * <p>Differences from the CPU backend, all within bf16 rounding: q, k and v are rounded to bf16 before attention
+ * and the attention probabilities are rounded to bf16 before P·V (the CPU's attention runs in fp32 on bf16 matrix
+ * outputs); the attention dq, LayerNorm weight gradients and the token-embedding gradient are summed with atomic
+ * adds, so their last bits vary from run to run.
+ */
+public final class CudaGpt implements GptModel, AutoCloseable {
+    /** Row stride of the logits is V rounded up to this, so that every row is 16-byte aligned for the products. */
+    static final int LOGITS_ALIGN = 8;
+
+    private final CudaContext cuda;
+    private final CudaKernels k;
+    private final GptConfig config;
+    private final GptLayout layout;
+    private final int B;
+    private final int T;
+    private final int C;
+    private final int NH;
+    private final int L;
+    private final int V;
+    private final int Vp;
+    private final int inner;
+    private final int BT;
+    private final float eps;
+    private final int psi;
+
+    private final float[] params;
+    private final float[] grads;
+    private final CudaStream compute;
+    private final CudaStream copy;
+    private final CudaStream.Event uploaded;
+    /** One per unit: recorded on the compute stream when the unit's gradients are complete. */
+    private final CudaStream.Event[] unitDone;
+    private final PinnedBuffer paramsPinned;
+    private final PinnedBuffer gradsPinned;
+    private final PinnedBuffer tokensPinned;
+    private final PinnedBuffer lossesPinned;
+    private final List<DeviceBuffer> buffers = new ArrayList<>();
+    /** fp32 parameters (LayerNorm weights and biases, linear biases are read from here), Ψ. */
+    private final DeviceBuffer paramsF32;
+    /** bf16 compute weights, Ψ. */
+    private final DeviceBuffer paramsBf16;
+    private final DeviceBuffer gradsDev;
+    /** inputs (B,T) then targets (B,T). */
+    private final DeviceBuffer tokens;
+    private final Activations a;
+    /** Whether {@link #gradsPinned} holds the device's gradients, and whether {@link #grads} holds those. */
+    private boolean pinnedGradsCurrent;
+    private boolean hostGradsCurrent;
+    private boolean closed;
+
+    /** A model of shape (batchSize, seqLen) on the process's GPU; throws {@link CudaUnavailableException} without one. */
+    public CudaGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision) {
+        this(CudaDevice.context(), config, batchSize, seqLen, precision);
+    }
+
+    CudaGpt(final CudaContext cuda, final GptConfig config, final int batchSize, final int seqLen,
+            final Precision precision) {
+        final String unsupported = unsupported(cuda, config, precision);
+        if (unsupported != null) {
+            throw new IllegalArgumentException(unsupported);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size " + batchSize + " < 1");
+        }
+        if (seqLen < 1 || seqLen > config.maxSeqLen()) {
+            throw new IllegalArgumentException("sequence length " + seqLen + " is outside [1, n_positions="
+                + config.maxSeqLen() + "]");
+        }
+        cuda.makeCurrent();
+        this.cuda = cuda;
+        this.k = cuda.kernels();
+        this.compute = new CudaStream();
+        this.copy = new CudaStream();
+        this.uploaded = new CudaStream.Event(false);
+        this.config = config;
+        this.layout = new GptLayout(config);
+        this.B = batchSize;
+        this.T = seqLen;
+        this.C = config.channels();
+        this.NH = config.heads();
+        this.L = config.layers();
+        this.V = config.vocabSize();
+        this.Vp = (V + LOGITS_ALIGN - 1) / LOGITS_ALIGN * LOGITS_ALIGN;
+        this.inner = config.innerChannels();
+        this.BT = Math.multiplyExact(batchSize, seqLen);
+        this.eps = config.layerNormEps();
+        this.psi = layout.totalElements();
+        this.params = new float[psi];
+        this.grads = new float[psi];
+        this.unitDone = new CudaStream.Event[layout.unitCount()];
+        for (int u = 0; u < unitDone.length; u++) {
+            unitDone[u] = new CudaStream.Event(false);
+        }
+        this.paramsPinned = new PinnedBuffer(4L * psi);
+        this.gradsPinned = new PinnedBuffer(4L * psi);
+        this.tokensPinned = new PinnedBuffer(8L * BT);
+        this.lossesPinned = new PinnedBuffer(4L * BT);
+        this.paramsF32 = alloc(4L * psi);
+        this.paramsBf16 = alloc(2L * psi);
+        this.gradsDev = alloc(4L * psi);
+        this.tokens = alloc(8L * BT);
+        this.a = new Activations();
+        zeroGradients();
+        parametersChanged();
+    }
+
+    /**
+     * Why the CUDA backend cannot run this model (null when it can): it computes in bf16 only, and its flash
+     * attention exists for head sizes 64 and 128.
+     */
+    public static String unsupported(final CudaContext cuda, final GptConfig config, final Precision precision) {
+        if (precision != Precision.BF16) {
+            return "the CUDA backend computes in bf16 mixed precision only; this job has bf16.enabled=false";
+        }
+        if (config.channels() % LOGITS_ALIGN != 0) {
+            return "n_embd=" + config.channels() + ": the CUDA backend needs a multiple of " + LOGITS_ALIGN;
+        }
+        return cuda.kernels().attentionUnsupported(config.headSize());
+    }
+
+    private DeviceBuffer alloc(final long bytes) {
+        final DeviceBuffer buffer = cuda.allocator().allocate(Math.max(bytes, 1));
+        buffers.add(buffer);
+        return buffer;
+    }
+
+    @Override
+    public GptLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public int batchSize() {
+        return B;
+    }
+
+    @Override
+    public int seqLen() {
+        return T;
+    }
+
+    public Precision precision() {
+        return Precision.BF16;
+    }
+
+    /** The host copy of the parameters: write it, then call {@link #parametersChanged()}. */
+    @Override
+    public float[] parameters() {
+        return params;
+    }
+
+    /** The gradients, copied from the device (and cached until the next forward/backward or zeroing). */
+    @Override
+    public float[] gradients() {
+        if (!hostGradsCurrent) {
+            cuda.makeCurrent();
+            if (!pinnedGradsCurrent) {
+                compute.synchronize();
+                JCudaDriver.cuMemcpyDtoHAsync(gradsPinned.pointer(), gradsDev.pointer(), 4L * psi, copy.handle());
+            }
+            copy.synchronize();
+            gradsPinned.floats().get(grads, 0, psi);
+            pinnedGradsCurrent = true;
+            hostGradsCurrent = true;
+        }
+        return grads;
+    }
+
+    @Override
+    public void zeroGradients() {
+        cuda.makeCurrent();
+        JCudaDriver.cuMemsetD32Async(gradsDev.pointer(), 0, psi, compute.handle());
+        pinnedGradsCurrent = false;
+        hostGradsCurrent = false;
+    }
+
+    /** Rounds the host parameters to bf16 (as the CPU backend's bf16 mode does) and uploads them. */
+    @Override
+    public void parametersChanged() {
+        cuda.makeCurrent();
+        Bf16Rounding.roundInPlace(params, 0, psi);
+        uploaded.synchronize();
+        paramsPinned.floats().put(params, 0, psi);
+        JCudaDriver.cuMemcpyHtoDAsync(paramsF32.pointer(), paramsPinned.pointer(), 4L * psi, compute.handle());
+        compute.record(uploaded);
+        k.f32ToBf16(compute, paramsBf16, 0, paramsF32, 0, psi);
+    }
+
+    /** Bytes of device memory this model holds (parameters, gradients, activations, scratch). */
+    public long deviceBytes() {
+        long total = 0;
+        for (final DeviceBuffer buffer : buffers) {
+            total += buffer.bytes();
+        }
+        return total;
+    }
+
+    /** Blocks until the GPU has finished everything queued (for benchmarks). */
+    public void synchronize() {
+        cuda.makeCurrent();
+        compute.synchronize();
+        copy.synchronize();
+    }
+
+    @Override
+    public float forward(final int[] inputs, final int[] targets) {
+        cuda.makeCurrent();
+        upload(inputs, targets);
+        forwardToLogits();
+        k.crossEntropy(compute, a.losses, 0, null, 0, a.logits, 0, tokens, BT, BT, V, Vp, 0f);
+        return meanLoss();
+    }
+
+    @Override
+    public float forwardBackward(final int[] inputs, final int[] targets, final float gradScale) {
+        cuda.makeCurrent();
+        upload(inputs, targets);
+        forwardToLogits();
+        k.crossEntropy(compute, a.losses, 0, a.dlogits, 0, a.logits, 0, tokens, BT, BT, V, Vp, gradScale);
+        backward();
+        hostGradsCurrent = false;
+        pinnedGradsCurrent = true;
+        return meanLoss();
+    }
+
+    private void upload(final int[] inputs, final int[] targets) {
+        checkTokens(inputs, "inputs");
+        checkTokens(targets, "targets");
+        // the previous call ended with a synchronisation, so the pinned tokens are free
+        final IntBuffer pinned = tokensPinned.bytesView().asIntBuffer();
+        pinned.put(inputs, 0, BT).put(targets, 0, BT);
+        JCudaDriver.cuMemcpyHtoDAsync(tokens.pointer(), tokensPinned.pointer(), 8L * BT, compute.handle());
+    }
+
+    /** Copies the per-row losses back and returns their mean (summed in row order in double, as the CPU does). */
+    private float meanLoss() {
+        JCudaDriver.cuMemcpyDtoHAsync(lossesPinned.pointer(), a.losses.pointer(), 4L * BT, compute.handle());
+        compute.synchronize();
+        final FloatBuffer losses = lossesPinned.floats();
+        double total = 0;
+        for (int i = 0; i < BT; i++) {
+            total += losses.get(i);
+        }
+        return (float)(total / BT);
+    }
+
+    private void forwardToLogits() {
+        final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+        final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
+        final long btc = (long)BT * C;
+        final long bti = (long)BT * inner;
+        k.encoderForward(compute, a.encoded, 0, tokens, 0, paramsBf16, wte, wpe, B, T, C);
+        for (int l = 0; l < L; l++) {
+            final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
+            final long residualOff = l == 0 ? 0 : (l - 1) * btc;
+            // attention sub-block: x + proj(attn(ln_1(x)))
+            k.layerNormForward(compute, a.ln1, l * btc, a.ln1Mean, (long)l * BT, a.ln1Rstd, (long)l * BT, residual,
+                residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
+            // q, k and v go to attention as bf16 only
+            k.gemm(compute, false, false, BT, 3 * C, C, 1f, a.ln1, l * btc, C, paramsBf16,
+                layout.offset(ATTN_QKV_WEIGHT, l), 3 * C, 0f, null, 0, 0, paramsF32, layout.offset(ATTN_QKV_BIAS, l),
+                a.qkv, 3 * l * btc, 3 * C);
+            k.attentionForward(compute, a.atty, l * btc, a.lse, (long)l * B * NH * T, a.qkv, 3 * l * btc, B, T, C,
+                NH);
+            // residual2 = x + atty · W + b: the product adds onto a copy of x
+            copyDevice(a.residual2, l * btc, residual, residualOff, btc);
+            k.gemm(compute, false, false, BT, C, C, 1f, a.atty, l * btc, C, paramsBf16,
+                layout.offset(ATTN_PROJ_WEIGHT, l), C, 1f, a.residual2, l * btc, C, paramsF32,
+                layout.offset(ATTN_PROJ_BIAS, l), null, 0, 0);
+            // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
+            k.layerNormForward(compute, a.ln2, l * btc, a.ln2Mean, (long)l * BT, a.ln2Rstd, (long)l * BT,
+                a.residual2, l * btc, paramsF32, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l), BT, C,
+                eps);
+            k.gemm(compute, false, false, BT, inner, C, 1f, a.ln2, l * btc, C, paramsBf16,
+                layout.offset(MLP_FC_WEIGHT, l), inner, 0f, a.fch, l * bti, inner, paramsF32,
+                layout.offset(MLP_FC_BIAS, l), null, 0, 0);
+            k.geluForward(compute, a.fchGelu, l * bti, a.fch, l * bti, bti);
+            copyDevice(a.residual3, l * btc, a.residual2, l * btc, btc);
+            k.gemm(compute, false, false, BT, C, inner, 1f, a.fchGelu, l * bti, inner, paramsBf16,
+                layout.offset(MLP_PROJ_WEIGHT, l), C, 1f, a.residual3, l * btc, C, paramsF32,
+                layout.offset(MLP_PROJ_BIAS, l), null, 0, 0);
+        }
+        k.layerNormForward(compute, a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, (L - 1) * btc, paramsF32,
+            layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
+        // the LM head is the token embedding, transposed: logits (BT, V) with row stride Vp
+        k.gemm(compute, false, true, BT, V, C, 1f, a.lnf, 0, C, paramsBf16, wte, C, 0f, a.logits, 0, Vp, null, 0,
+            null, 0, 0);
+    }
+
+    /** Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete. */
+    private void backward() {
+        final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+        final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
+        final long btc = (long)BT * C;
+        final long bti = (long)BT * inner;
+        final DeviceBuffer dres = a.dresidual;
+        JCudaDriver.cuMemsetD32Async(dres.pointer(), 0, btc, compute.handle());
+        // head: dln = dlogits · wte; dwte += dlogitsᵀ · lnf
+        k.gemm(compute, false, false, BT, C, V, 1f, a.dlogits, 0, Vp, paramsBf16, wte, C, 0f, a.dln, 0, C, null, 0,
+            null, 0, 0);
+        k.gemm(compute, true, false, V, C, BT, 1f, a.dlogits, 0, Vp, a.lnf, 0, C, 1f, gradsDev, wte, C, null, 0,
+            null, 0, 0);
+        k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
+            layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, (L - 1) * btc, paramsF32,
+            layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+        unitComplete(layout.finalNormUnit());
+
+        for (int l = L - 1; l >= 0; l--) {
+            final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
+            final long residualOff = l == 0 ? 0 : (l - 1) * btc;
+            // MLP: dres holds d(residual3), which is d(fcproj) and, passed through, d(residual2)
+            k.f32ToBf16(compute, a.doutBits, 0, dres, 0, btc);
+            linearBackward(a.dfchGelu, MLP_PROJ_WEIGHT, MLP_PROJ_BIAS, l, dres, a.fchGelu, l * bti, inner, C);
+            k.geluBackward(compute, a.dfch, 0, a.fch, l * bti, a.dfchGelu, 0, bti);
+            k.f32ToBf16(compute, a.doutBits, 0, a.dfch, 0, bti);
+            linearBackward(a.dln, MLP_FC_WEIGHT, MLP_FC_BIAS, l, a.dfch, a.ln2, l * btc, C, inner);
+            k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(LN_2_WEIGHT, l), layout.offset(LN_2_BIAS, l),
+                a.dln, 0, a.residual2, l * btc, paramsF32, layout.offset(LN_2_WEIGHT, l), a.ln2Mean, (long)l * BT,
+                a.ln2Rstd, (long)l * BT, BT, C, a.lnScratch);
+            // attention: dres holds d(residual2), which is d(attproj) and, passed through, d(x)
+            k.f32ToBf16(compute, a.doutBits, 0, dres, 0, btc);
+            linearBackward(a.datty, ATTN_PROJ_WEIGHT, ATTN_PROJ_BIAS, l, dres, a.atty, l * btc, C, C);
+            JCudaDriver.cuMemsetD32Async(a.dqkv.pointer(), 0, 3 * btc, compute.handle());
+            k.attentionBackward(compute, a.dqkv, 0, a.datty, 0, a.atty, l * btc, a.lse, (long)l * B * NH * T, a.qkv,
+                3 * l * btc, B, T, C, NH, a.attentionD, a.attentionDoutBits);
+            k.f32ToBf16(compute, a.doutBits, 0, a.dqkv, 0, 3 * btc);
+            linearBackward(a.dln, ATTN_QKV_WEIGHT, ATTN_QKV_BIAS, l, a.dqkv, a.ln1, l * btc, C, 3 * C);
+            k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
+                a.dln, 0, residual, residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, (long)l * BT,
+                a.ln1Rstd, (long)l * BT, BT, C, a.lnScratch);
+            unitComplete(GptLayout.blockUnit(l));
+        }
+        k.encoderBackward(compute, gradsDev, wte, wpe, dres, 0, tokens, 0, B, T, C);
+        unitComplete(GptLayout.embeddingUnit());
+    }
+
+    /**
+     * The gradients of {@code out (BT,OC) = inp (BT,IC) · W (IC,OC) + b}: dinp (fp32, written over) = dout · Wᵀ,
+     * dW += inpᵀ · dout, db += Σ rows of dout. {@code a.doutBits} must already hold dout as bf16.
+     *
+     * @param dout (BT,OC) fp32, for the bias gradient
+     * @param inp  (BT,IC) bf16, the forward input
+     */
+    private void linearBackward(final DeviceBuffer dinp, final BlockTensor weight, final BlockTensor biasTensor,
+                                final int l, final DeviceBuffer dout, final DeviceBuffer inp, final long inpOff,
+                                final int ic, final int oc) {
+        final long w = layout.offset(weight, l);
+        final long bias = layout.offset(biasTensor, l);
+        // dinp (BT,IC) = dout (BT,OC) · (W (IC,OC))ᵀ
+        k.gemm(compute, false, true, BT, ic, oc, 1f, a.doutBits, 0, oc, paramsBf16, w, oc, 0f, dinp, 0, ic, null, 0,
+            null, 0, 0);
+        // dW (IC,OC) += (inp (BT,IC))ᵀ · dout (BT,OC)
+        k.gemm(compute, true, false, ic, oc, BT, 1f, inp, inpOff, ic, a.doutBits, 0, oc, 1f, gradsDev, w, oc, null,
+            0, null, 0, 0);
+        k.biasBackward(compute, gradsDev, bias, dout, 0, BT, oc, a.biasScratch);
+    }
+
+    /** The unit's gradients are complete on the compute stream: copy them to the pinned buffer on the copy stream. */
+    private void unitComplete(final int unit) {
+        compute.record(unitDone[unit]);
+        copy.waitFor(unitDone[unit]);
+        final long from = layout.unitStart(unit);
+        final long bytes = 4L * (layout.unitEnd(unit) - from);
+        JCudaDriver.cuMemcpyDtoHAsync(gradsPinned.pointer().withByteOffset(4 * from), gradsDev.at(4 * from), bytes,
+            copy.handle());
+    }
+
+    private void copyDevice(final DeviceBuffer dst, final long dstOff, final DeviceBuffer src, final long srcOff,
+                            final long floats) {
+        dst.checkRange("copy dst", dstOff, floats, 4);
+        src.checkRange("copy src", srcOff, floats, 4);
+        JCudaDriver.cuMemcpyDtoDAsync(dst.at(4 * dstOff), src.at(4 * srcOff), 4 * floats, compute.handle());
+    }
+
+    private void checkTokens(final int[] ids, final String what) {
+        if (ids.length != BT) {
+            throw new IllegalArgumentException(what + " has " + ids.length + " tokens; this model was sized for"
+                + " B=" + B + " x T=" + T + " = " + BT);
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= V) {
+                throw new IllegalArgumentException(what + "[" + (i / T) + "," + (i % T) + "] = " + ids[i]
+                    + " is not a token id of this model (vocab_size=" + V + ")");
+            }
+        }
+    }
+
+    /** Frees the device and pinned memory (device blocks go back to the context's cache). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cuda.makeCurrent();
+        synchronize();
+        for (final DeviceBuffer buffer : buffers) {
+            cuda.allocator().release(buffer);
+        }
+        buffers.clear();
+        paramsPinned.close();
+        gradsPinned.close();
+        tokensPinned.close();
+        lossesPinned.close();
+        for (final CudaStream.Event event : unitDone) {
+            event.close();
+        }
+        uploaded.close();
+        compute.close();
+        copy.close();
+    }
+
+    /** Every activation forward keeps for backward, plus backward's one-layer scratch; sized once for (B,T). */
+    private final class Activations {
+        final DeviceBuffer encoded = alloc(4L * BT * C);
+        final DeviceBuffer ln1 = alloc(2L * L * BT * C);
+        final DeviceBuffer ln1Mean = alloc(4L * L * BT);
+        final DeviceBuffer ln1Rstd = alloc(4L * L * BT);
+        final DeviceBuffer qkv = alloc(2L * L * BT * 3 * C);
+        final DeviceBuffer atty = alloc(2L * L * BT * C);
+        final DeviceBuffer lse = alloc(4L * L * B * NH * T);
+        final DeviceBuffer residual2 = alloc(4L * L * BT * C);
+        final DeviceBuffer ln2 = alloc(2L * L * BT * C);
+        final DeviceBuffer ln2Mean = alloc(4L * L * BT);
+        final DeviceBuffer ln2Rstd = alloc(4L * L * BT);
+        final DeviceBuffer fch = alloc(4L * L * BT * inner);
+        final DeviceBuffer fchGelu = alloc(2L * L * BT * inner);
+        final DeviceBuffer residual3 = alloc(4L * L * BT * C);
+        final DeviceBuffer lnf = alloc(2L * BT * C);
+        final DeviceBuffer lnfMean = alloc(4L * BT);
+        final DeviceBuffer lnfRstd = alloc(4L * BT);
+        final DeviceBuffer logits = alloc(4L * BT * Vp);
+        final DeviceBuffer dlogits = alloc(2L * BT * Vp);
+        final DeviceBuffer losses = alloc(4L * BT);
+        final DeviceBuffer dresidual = alloc(4L * BT * C);
+        final DeviceBuffer dln = alloc(4L * BT * C);
+        final DeviceBuffer datty = alloc(4L * BT * C);
+        final DeviceBuffer dqkv = alloc(4L * BT * 3 * C);
+        final DeviceBuffer dfch = alloc(4L * BT * inner);
+        final DeviceBuffer dfchGelu = alloc(4L * BT * inner);
+        /** One backward product's dout as bf16, (BT, max(3C, inner)). */
+        final DeviceBuffer doutBits = alloc(2L * BT * Math.max(3 * C, inner));
+        final DeviceBuffer attentionD = alloc(4L * B * NH * T);
+        final DeviceBuffer attentionDoutBits = alloc(2L * BT * C);
+        final DeviceBuffer lnScratch = alloc(4L * k.layerNormScratchFloats(BT, C));
+        final DeviceBuffer biasScratch = alloc(4L * CudaKernels.biasScratchFloats(BT, Math.max(3 * C, inner)));
+    }
+}
