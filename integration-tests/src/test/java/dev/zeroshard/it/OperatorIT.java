@@ -43,6 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OperatorIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String NS = "it";
+    /** The mock server logs every request at INFO through java.util.logging: kept quiet (a strong reference). */
+    private static final java.util.logging.Logger MOCK_LOG = quiet();
 
     KubernetesMockServer server;
     KubernetesClient client;
@@ -121,6 +123,12 @@ class OperatorIT {
             simulate.process().destroy();
             simulate.process().waitFor(60, TimeUnit.SECONDS);
         }
+    }
+
+    private static java.util.logging.Logger quiet() {
+        final java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
     }
 
     /** Changes a ZeroJob's spec, again when the operator wrote its status in between (409 Conflict). */
