@@ -2,10 +2,12 @@ package dev.zeroshard.cli;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.zeroshard.operator.CoordinatorLocator;
+import dev.zeroshard.operator.OperatorSettings;
 import dev.zeroshard.operator.ZeroshardOperator;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -52,6 +54,15 @@ final class OperatorCommand implements Callable<Integer> {
         description = "how often a running job's state is read (default: ${DEFAULT-VALUE})")
     private int pollSeconds;
 
+    @Option(names = "--leader-election",
+        description = "with several operator replicas: only the holder of Lease " + OperatorSettings.LEASE_NAME
+            + " reconciles (in the namespace of --lease-namespace, default the operator's own)")
+    private boolean leaderElection;
+
+    @Option(names = "--lease-namespace", paramLabel = "NS",
+        description = "namespace of the leader-election Lease (default: the pod's namespace, else the kubeconfig's)")
+    private String leaseNamespace;
+
     @Override
     public Integer call() throws Exception {
         if (pollSeconds < 1) {
@@ -59,10 +70,16 @@ final class OperatorCommand implements Callable<Integer> {
         }
         final KubernetesClient client = new KubernetesClientBuilder().withConfig(config()).build();
         final CountDownLatch stopped = new CountDownLatch(1);
-        try (ZeroshardOperator operator = new ZeroshardOperator(client,
-            namespaces == null ? Set.of() : new HashSet<>(namespaces),
-            coordinatorUrl != null ? CoordinatorLocator.fixed(coordinatorUrl) : CoordinatorLocator.inCluster(),
-            Duration.ofSeconds(pollSeconds), true).start()) {
+        OperatorSettings settings = OperatorSettings.inCluster(Duration.ofSeconds(pollSeconds))
+            .withNamespaces(namespaces == null ? Set.of() : new HashSet<>(namespaces));
+        if (coordinatorUrl != null) {
+            settings = settings.withLocator(CoordinatorLocator.fixed(coordinatorUrl));
+        }
+        if (leaderElection) {
+            settings = settings.withLeaderElection(new LeaderElectionConfiguration(OperatorSettings.LEASE_NAME,
+                leaseNamespace(client)));
+        }
+        try (ZeroshardOperator operator = new ZeroshardOperator(client, settings).start()) {
             final HttpServer health = healthPort == 0 ? null : health(operator);
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "operator-shutdown"));
             spec.commandLine().getOut().printf("operator up: API server %s, namespaces %s%s%n",
@@ -77,6 +94,19 @@ final class OperatorCommand implements Callable<Integer> {
             client.close();
         }
         return 0;
+    }
+
+    /** --lease-namespace, else the namespace the client runs in (the pod's, or the kubeconfig context's). */
+    private String leaseNamespace(final KubernetesClient client) {
+        if (leaseNamespace != null) {
+            return leaseNamespace;
+        }
+        final String own = client.getNamespace();
+        if (own == null || own.isBlank()) {
+            throw new IllegalArgumentException("--leader-election: no namespace known for the Lease; give "
+                + "--lease-namespace");
+        }
+        return own;
     }
 
     private Config config() throws IOException {

@@ -4,28 +4,24 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 
-import java.time.Duration;
 import java.util.Set;
 
 /**
  * The operator: the {@link ZeroClusterReconciler} and the {@link ZeroJobReconciler} on one Java Operator SDK
- * {@link Operator}, watching the given namespaces (all when empty).
+ * {@link Operator}, as {@link OperatorSettings} say (namespaces, coordinators, leader election).
  */
 public final class ZeroshardOperator implements AutoCloseable {
     private final Operator operator;
 
-    /**
-     * @param locator how the job reconciler reaches a cluster's coordinator.
-     * @param poll    how often a running job's state is read.
-     * @param serverSideApply whether status is written with server-side apply (Kubernetes' preferred way; the
-     *                fabric8 mock API server of the tests does not support it).
-     */
-    public ZeroshardOperator(final KubernetesClient client, final Set<String> namespaces,
-                             final CoordinatorLocator locator, final Duration poll, final boolean serverSideApply) {
-        operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
-            .withUseSSAToPatchPrimaryResource(serverSideApply));
-        operator.register(new ZeroClusterReconciler(client), c -> watch(c, namespaces));
-        operator.register(new ZeroJobReconciler(client, locator, poll), c -> watch(c, namespaces));
+    public ZeroshardOperator(final KubernetesClient client, final OperatorSettings settings) {
+        operator = new Operator(o -> {
+            o.withKubernetesClient(client).withCloseClientOnStop(false)
+                .withUseSSAToPatchPrimaryResource(settings.serverSideApply());
+            settings.leaderElection().ifPresent(o::withLeaderElectionConfiguration);
+        });
+        operator.register(new ZeroClusterReconciler(client), c -> watch(c, settings.namespaces()));
+        operator.register(new ZeroJobReconciler(client, settings.locator(), settings.poll()),
+            c -> watch(c, settings.namespaces()));
     }
 
     private static void watch(final ControllerConfigurationOverrider<?> c,

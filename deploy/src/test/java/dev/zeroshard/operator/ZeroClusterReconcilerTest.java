@@ -55,8 +55,8 @@ class ZeroClusterReconcilerTest {
             .withNewMetadata().withName("ckpt").withNamespace(NS).endMetadata()
             .withNewSpec().withAccessModes("ReadWriteMany").withNewResources()
             .addToRequests("storage", new Quantity("10Gi")).endResources().endSpec().build()).create();
-        operator = new ZeroshardOperator(client, Set.of(), CoordinatorLocator.inCluster(), Duration.ofSeconds(1),
-            false).start();
+        operator = new ZeroshardOperator(client, OperatorSettings.inCluster(Duration.ofSeconds(1))
+            .withoutServerSideApply()).start();
     }
 
     @AfterEach

@@ -59,8 +59,9 @@ class ZeroJobReconcilerTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (ZeroshardOperator operator = new ZeroshardOperator(client, Set.of(),
-            CoordinatorLocator.fixed("http://127.0.0.1:" + closedPort), Duration.ofMillis(200), false).start()) {
+        try (ZeroshardOperator operator = new ZeroshardOperator(client,
+            OperatorSettings.inCluster(Duration.ofMillis(200)).withoutServerSideApply()
+                .withLocator(CoordinatorLocator.fixed("http://127.0.0.1:" + closedPort))).start()) {
             client.resource(job("later")).create();
             Eventually.within(Duration.ofSeconds(20), () -> {
                 assertThat(progressing().getReason()).isEqualTo("ClusterNotFound");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeroshard.operator.Conditions;
 import dev.zeroshard.operator.CoordinatorLocator;
+import dev.zeroshard.operator.OperatorSettings;
 import dev.zeroshard.operator.ZeroshardOperator;
 import dev.zeroshard.operator.crd.CheckpointStorageSpec;
 import dev.zeroshard.operator.crd.WorkerPoolSpec;
@@ -148,7 +149,8 @@ class OperatorIT {
     }
 
     private ZeroshardOperator start(final String url) {
-        return new ZeroshardOperator(client, Set.of(NS), CoordinatorLocator.fixed(url), Duration.ofMillis(500), false)
+        return new ZeroshardOperator(client, OperatorSettings.inCluster(Duration.ofMillis(500))
+            .withNamespaces(Set.of(NS)).withLocator(CoordinatorLocator.fixed(url)).withoutServerSideApply())
             .start();
     }
 
