@@ -159,6 +159,7 @@ public final class CudaKernels {
         final long n = (long)B * T * C;
         out.checkRange("encoder out", outOff, n, 4);
         tokens.checkRange("encoder tokens", tokensOff, (long)B * T, 4);
+        params.checkRange("encoder wpe", wpeOff, (long)T * C, 2);
         launch(stream, encoderForward, gridStride(n), 1, THREADS, 0, f32(out, outOff), i32p(tokens, tokensOff),
             bf16(params, wteOff), bf16(params, wpeOff), i32(B), i32(T), i32(C));
     }
@@ -177,6 +178,7 @@ public final class CudaKernels {
         final long n = (long)B * T * C;
         dout.checkRange("encoder dout", doutOff, n, 4);
         grads.checkRange("encoder dwpe", dwpeOff, (long)T * C, 4);
+        tokens.checkRange("encoder tokens", tokensOff, (long)B * T, 4);
         launch(stream, encoderBackwardWte, gridStride(n), 1, THREADS, 0, f32(grads, dwteOff), f32(dout, doutOff),
             i32p(tokens, tokensOff), i32(B), i32(T), i32(C));
         launch(stream, encoderBackwardWpe, gridStride((long)T * C), 1, THREADS, 0, f32(grads, dwpeOff),
@@ -198,6 +200,8 @@ public final class CudaKernels {
         inp.checkRange("layerNorm inp", inpOff, (long)N * C, 4);
         mean.checkRange("layerNorm mean", meanOff, N, 4);
         rstd.checkRange("layerNorm rstd", rstdOff, N, 4);
+        params.checkRange("layerNorm weight", weightOff, C, 4);
+        params.checkRange("layerNorm bias", biasOff, C, 4);
         final int rowsPerBlock = THREADS / 32;
         launch(stream, layerNormForward, ceilDiv(N, rowsPerBlock), 1, THREADS, 0, bf16(out, outOff),
             f32(mean, meanOff), f32(rstd, rstdOff), f32(inp, inpOff), f32(params, weightOff), f32(params, biasOff),
@@ -232,6 +236,11 @@ public final class CudaKernels {
         dout.checkRange("layerNorm dout", doutOff, (long)N * C, 4);
         inp.checkRange("layerNorm inp", inpOff, (long)N * C, 4);
         scratch.checkRange("layerNorm scratch", 0, layerNormScratchFloats(N, C), 4);
+        grads.checkRange("layerNorm dweight", dweightOff, C, 4);
+        grads.checkRange("layerNorm dbias", dbiasOff, C, 4);
+        params.checkRange("layerNorm weight", weightOff, C, 4);
+        mean.checkRange("layerNorm mean", meanOff, N, 4);
+        rstd.checkRange("layerNorm rstd", rstdOff, N, 4);
         final int sharedBytes = 2 * C * 4;
         if (sharedBytes > 48 * 1024) {
             throw new IllegalArgumentException("LayerNorm backward keeps 2C floats per block in shared memory: C=" + C
@@ -280,6 +289,7 @@ public final class CudaKernels {
         }
         losses.checkRange("crossEntropy losses", lossesOff, N, 4);
         logits.checkRange("crossEntropy logits", logitsOff, (long)N * ld, 4);
+        targets.checkRange("crossEntropy targets", targetsOff, N, 4);
         if (dlogits != null) {
             dlogits.checkRange("crossEntropy dlogits", dlogitsOff, (long)N * ld, 2);
         }
@@ -324,6 +334,9 @@ public final class CudaKernels {
         grad.checkRange("adamw grad", gradOff, n, 4);
         m.checkRange("adamw m", stateOff, n, 4);
         v.checkRange("adamw v", stateOff, n, 4);
+        if (paramBits != null) {
+            paramBits.checkRange("adamw paramBits", paramBitsOff, n, 2);
+        }
         // the scalars of AdamW.step, computed the same way
         final float biasCorrection2Sqrt = (float)Math.sqrt(1.0 - Math.pow(beta2, t));
         final float stepSize = (float)(lr / (1.0 - Math.pow(beta1, t)));
