@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CollectiveBench {
     private static final int FIRST_STREAM_ID = 7001;
+    /** Size and count of the JIT warm-up every op runs before anything is measured. */
+    private static final long JIT_WARMUP_BYTES = 4L << 20;
+    private static final int JIT_WARMUP_ITERATIONS = 40;
 
     private final List<Integer> rankCounts;
     private final List<Long> sizes;
@@ -243,10 +246,17 @@ public final class CollectiveBench {
                 buffers[rank] = new float[Math.toIntExact(largest / Float.BYTES)];
                 Arrays.fill(buffers[rank], 1e-3f);
             }
+            // the JIT compiles the ring's copy and reduce loops only after many chunks: run every op on a small
+            // buffer first, so that the first size measured is not also this JVM's warm-up
+            final long jitSize = Math.min(largest, JIT_WARMUP_BYTES);
+            for (final CollectiveKind op : ops) {
+                measure(op, jitSize, transport, communicators, buffers, threads, JIT_WARMUP_ITERATIONS);
+            }
             final List<Result> results = new ArrayList<>();
             for (final CollectiveKind op : ops) {
                 for (final long size : sizes) {
-                    final Result result = measure(op, size, transport, communicators, buffers, threads);
+                    final Result result = measure(op, size, transport, communicators, buffers, threads,
+                        iterations);
                     results.add(result);
                     print(result);
                 }
@@ -268,9 +278,10 @@ public final class CollectiveBench {
         }
     }
 
+    /** @param iterations how many to time; 0: by size (5 from 64 MiB up, else 20). */
     private Result measure(final CollectiveKind op, final long size, final TransportKind transport,
                            final List<Communicator> communicators, final float[][] buffers,
-                           final ExecutorService threads) {
+                           final ExecutorService threads, final int iterations) {
         final int ranks = communicators.size();
         final int length = Math.toIntExact(size / Float.BYTES);
         final int measured = iterations > 0 ? iterations : size >= (64L << 20) ? 5 : 20;
