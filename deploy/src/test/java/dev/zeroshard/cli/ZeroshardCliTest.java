@@ -76,6 +76,15 @@ class ZeroshardCliTest {
     }
 
     @Test
+    void shouldNameAMissingKubeconfigAndABadPollPeriodOfTheOperator(@TempDir final Path dir) {
+        assertThat(run("operator", "--kubeconfig", dir.resolve("none.yaml").toString())).isNotZero();
+        assertThat(err.toString()).contains("--kubeconfig=" + dir.resolve("none.yaml") + ": no readable file there");
+
+        assertThat(run("operator", "--poll", "0")).isNotZero();
+        assertThat(err.toString()).contains("--poll=0: must be >= 1 second");
+    }
+
+    @Test
     void shouldRefuseAnUnknownDiscoveryAndABadManagementPort(@TempDir final Path dir) {
         assertThat(run("coordinator", "--discovery", "dns", "--data-dir", dir.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("--discovery=dns is not one of: seeds, kubernetes");
