@@ -20,7 +20,6 @@ import picocli.CommandLine.Spec;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /** {@code zeroshard worker}: a worker node that runs ranks of the jobs the coordinator assigns; until stopped. */

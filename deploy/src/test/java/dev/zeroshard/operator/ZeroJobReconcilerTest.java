@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
