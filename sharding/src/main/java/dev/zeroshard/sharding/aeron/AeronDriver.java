@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>An embedded driver gets a fresh directory under {@link TransportConfig#baseDirectory()}, named after this
  * process and a counter so that concurrent drivers never meet; it deletes that directory on start (a SIGKILLed
- * predecessor's leftovers) and on {@link #close()}. In {@link ThreadingMode#INVOKER} mode it starts no thread: its
- * owner calls {@link #agentInvoker()} in its own duty cycle, which is why such a driver serves exactly one
- * communicator. Threaded modes may be shared by any number of communicators in the JVM.
+ * predecessor's leftovers) and on {@link #close()}. In {@link ThreadingMode#INVOKER} mode it starts no thread: every
+ * communicator on it calls {@link #agentInvoker()} in its own duty cycle and whichever gets there first runs the
+ * driver's cycle ({@link SharedDriverInvoker}), so ranks run as threads share an IPC driver without one more thread
+ * competing for the cores. Threaded modes may be shared too.
  *
  * <p>Thread-safe: launching and closing are one-shot; {@link #connectClient} may be called from any thread.
  */
@@ -31,12 +32,15 @@ public final class AeronDriver implements AutoCloseable {
     private final TransportConfig config;
     private final MediaDriver mediaDriver;
     private final String directoryName;
+    private final AgentInvoker invoker;
     private volatile boolean closed;
 
     private AeronDriver(final TransportConfig config, final MediaDriver mediaDriver, final String directoryName) {
         this.config = config;
         this.mediaDriver = mediaDriver;
         this.directoryName = directoryName;
+        this.invoker = mediaDriver == null || mediaDriver.sharedAgentInvoker() == null ? null
+            : new SharedDriverInvoker(mediaDriver.sharedAgentInvoker());
     }
 
     /** Launches an embedded driver or names the external one, as {@link TransportConfig#driverMode()} says. */
@@ -109,9 +113,12 @@ public final class AeronDriver implements AutoCloseable {
         return Aeron.connect(context);
     }
 
-    /** The driver's duty cycle for its owner to run, or null when the driver runs its own threads or elsewhere. */
+    /**
+     * The driver's duty cycle for the communicators on it to run (safe from several threads: one runs it at a time),
+     * or null when the driver runs its own threads or elsewhere.
+     */
     public AgentInvoker agentInvoker() {
-        return mediaDriver == null ? null : mediaDriver.sharedAgentInvoker();
+        return invoker;
     }
 
     /** Whether this JVM launched the driver (and deletes its directory on close). */

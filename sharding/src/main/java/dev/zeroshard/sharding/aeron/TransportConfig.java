@@ -50,9 +50,9 @@ public final class TransportConfig {
     public static final String BASE_DIR_DEFAULT = defaultBaseDir();
 
     /**
-     * Threading of an embedded driver: {@code INVOKER} (the owning communicator's thread runs the driver's duty
-     * cycle, no extra thread), {@code SHARED} (one driver thread), {@code SHARED_NETWORK} or {@code DEDICATED}. A
-     * driver shared by several communicators cannot be {@code INVOKER}.
+     * Threading of an embedded driver: {@code INVOKER} (the threads of the communicators on it run the driver's duty
+     * cycle, one at a time; no extra thread), {@code SHARED} (one driver thread), {@code SHARED_NETWORK} or
+     * {@code DEDICATED}.
      */
     public static final String THREADING_PROP_NAME = "zeroshard.aeron.threading";
     /** Default: {@code INVOKER}. */

@@ -194,7 +194,8 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         this.graceNs = settings.failureGraceNs();
         this.driver = driver;
         this.ownsDriver = ownsDriver;
-        this.driverInvoker = ownsDriver ? driver.agentInvoker() : null;
+        // an INVOKER-mode driver, owned or shared, is run by the communicators' threads (one at a time)
+        this.driverInvoker = driver.agentInvoker();
         this.reported = new boolean[worldSize];
         this.aeron = driver.connectClient("zeroshard-rank-" + rank + "-epoch-" + epoch, this::onAeronError);
         final RingFrameAdapter[] adapters = new RingFrameAdapter[2];

@@ -191,8 +191,8 @@ public final class CollectiveBench {
         final List<Result> results = new ArrayList<>();
         if (!json) {
             out.println("# zeroshard ring collectives: ranks as threads in one JVM, one communicator and Aeron client"
-                + " each; ipc: one shared embedded driver (SHARED thread); udp: "
-                + (driver.equals("shared") ? "one shared embedded driver (SHARED thread)"
+                + " each; ipc: one shared embedded driver run by the ranks' threads in turn; udp: "
+                + (driver.equals("shared") ? "one shared embedded driver run by the ranks' threads in turn"
                 : "one embedded driver per rank, run by its communicator's thread (INVOKER)") + ", loopback");
             out.printf(Locale.ROOT, "# %13s %5s %9s %12s %11s %12s %12s%n", "op", "ranks", "transport", "bytes",
                 "time(ms)", "algbw(GB/s)", "busbw(GB/s)");
@@ -223,7 +223,7 @@ public final class CollectiveBench {
             throw new IllegalArgumentException("--driver per-rank cannot carry ipc: IPC peers share one driver");
         }
         final AeronDriver sharedDriver = shared
-            ? AeronDriver.launchEmbedded(config.threadingMode(ThreadingMode.SHARED).conclude()) : null;
+            ? AeronDriver.launchEmbedded(config.threadingMode(ThreadingMode.INVOKER).conclude()) : null;
         final ExecutorService threads = Executors.newFixedThreadPool(ranks, task -> {
             final Thread thread = new Thread(task, "bench-rank");
             thread.setDaemon(true);

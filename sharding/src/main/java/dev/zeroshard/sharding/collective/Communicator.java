@@ -76,17 +76,13 @@ public final class Communicator implements AutoCloseable {
 
     /**
      * Opens this rank's end of the ring on a driver shared with other communicators of this JVM (for instance
-     * ranks run as threads); the driver must run its own thread(s) and outlives the communicator.
+     * ranks run as threads); the driver outlives the communicator. An INVOKER-mode driver is run by the
+     * communicators' threads in turn.
      */
     public static Communicator open(final CommSpec spec, final CommSettings settings, final AeronDriver driver) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(driver, "driver");
         concluded(settings);
-        if (driver.agentInvoker() != null) {
-            throw new IllegalArgumentException("driver " + driver.directoryName() + " runs in INVOKER mode: only "
-                + "the communicator that owns it can run it; open with a TransportConfig, or share a driver with "
-                + "threading SHARED or DEDICATED");
-        }
         if (spec.worldSize() == 1) {
             return new Communicator(spec, settings, null, null);
         }

@@ -66,9 +66,9 @@ final class RingHarness implements AutoCloseable {
             .chunkLength(chunkLengthBytes);
     }
 
-    /** N ranks over IPC, every client on one shared embedded driver (SHARED threading). */
+    /** N ranks over IPC, every client on one shared embedded driver that the ranks' threads run in turn. */
     static RingHarness ipc(final int worldSize, final Path baseDir, final CommSettings settings) {
-        final AeronDriver driver = AeronDriver.launchEmbedded(transport(baseDir, ThreadingMode.SHARED).conclude());
+        final AeronDriver driver = AeronDriver.launchEmbedded(transport(baseDir, ThreadingMode.INVOKER).conclude());
         try {
             final RingSpec ring = RingSpec.ipc(worldSize, NEXT_STREAM_ID.getAndAdd(worldSize));
             final int epoch = NEXT_EPOCH.getAndIncrement();
