@@ -6,7 +6,7 @@ import dev.zeroshard.protocol.config.JsonValues;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.backend.BackendSelector;
-import dev.zeroshard.worker.backend.BackendUnavailableException;
+import dev.zeroshard.worker.backend.BackendChoice;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.LocalTraining;
 import dev.zeroshard.worker.train.StepMetrics;
@@ -151,15 +151,11 @@ final class TrainCommand implements Callable<Integer> {
             Optional.ofNullable(saveWeights));
     }
 
-    /** --ranks N trains through the ZeRO engine, which computes on the cpu backend (it takes no model factory yet). */
+    /** --ranks N trains through the ZeRO engine, which computes on the cpu backend in this build. */
     private void rankBackend() {
-        if (BackendSelector.CUDA.equals(backend)) {
-            throw new BackendUnavailableException("--backend=cuda with --ranks " + ranks + ": ranks train through the "
-                + "ZeRO engine, which computes on the cpu backend in this build; use --ranks 1 or --backend cpu");
-        }
+        final BackendChoice choice = BackendSelector.forZeroRanks(backend);
         if (BackendSelector.AUTO.equals(backend)) {
-            spec.commandLine().getOut().println("backend auto: cpu (--ranks " + ranks + " trains through the ZeRO "
-                + "engine, which computes on the cpu backend in this build)");
+            spec.commandLine().getOut().println(choice.describe());
         }
     }
 

@@ -8,7 +8,6 @@ import dev.zeroshard.worker.agent.WorkerNode;
 import dev.zeroshard.worker.agent.WorkerSettings;
 import dev.zeroshard.worker.agent.WorkerSlot;
 import dev.zeroshard.worker.backend.BackendChoice;
-import dev.zeroshard.worker.backend.BackendKind;
 import dev.zeroshard.worker.backend.BackendSelector;
 import dev.zeroshard.worker.ops.Parallel;
 import picocli.CommandLine.Command;
@@ -47,8 +46,8 @@ final class WorkerNodeCommand implements Callable<Integer> {
     private String id;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
-        description = "compute backend (default: ${DEFAULT-VALUE}: cuda where a GPU, its driver and the kernels are "
-            + "there, else cpu)")
+        description = "compute backend (default: ${DEFAULT-VALUE}; ranks train through the ZeRO engine, which "
+            + "computes on the cpu backend in this build, so cuda is refused)")
     private String backend;
 
     @Mixin
@@ -79,16 +78,11 @@ final class WorkerNodeCommand implements Callable<Integer> {
         }
     }
 
-    /** The backend this worker advertises, resolved once; cuda where it cannot run fails with the reason. */
+    /** The backend this worker advertises: its ranks train through the ZeRO engine (cpu in this build). */
     private String resolveBackend() {
-        final BackendChoice choice = BackendSelector.select(backend);
+        final BackendChoice choice = BackendSelector.forZeroRanks(backend);
         if (!BackendSelector.CPU.equals(backend)) {
             spec.commandLine().getOut().println(choice.describe());
-        }
-        if (choice.kind() == BackendKind.CUDA) {
-            // RankTraining builds its model in the ZeRO engine, which takes no model factory yet
-            spec.commandLine().getOut().println("note: ranks train through the ZeRO engine, which still computes on "
-                + "the cpu backend");
         }
         return choice.kind().id();
     }
