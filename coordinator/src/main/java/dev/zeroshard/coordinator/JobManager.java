@@ -84,6 +84,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     public record GetRanks(ActorRef<Map<String, List<RankProgress>>> replyTo) implements Command {
     }
 
+    /** The latest progress of every rank of one job's current attempt, in rank order; empty when it is not running. */
+    public record GetJobRanks(String id, ActorRef<List<RankProgress>> replyTo) implements Command {
+    }
+
     public record GetWorkers(ActorRef<List<WorkerDescription>> replyTo) implements Command {
     }
 
@@ -125,7 +129,10 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
     private final Map<ActorRef<WorkerCommand>, String> assigned = new HashMap<>();
     private final Map<String, ActorRef<SupervisorEvent>> supervisors = new HashMap<>();
     private final Map<String, List<RankProgress>> series = new HashMap<>();
-    /** Latest progress per rank of each job (any epoch; {@link #currentRanks} keeps the job's current one). */
+    /**
+     * Latest progress per rank of each job (any epoch; {@link #currentRanks} keeps the job's current one); the ranks
+     * of ended jobs are forgotten once a second.
+     */
     private final Map<String, Map<Integer, RankProgress>> ranks = new HashMap<>();
 
     private JobManager(final ActorContext<Command> context, final JobRegistry registry, final Path dataDirectory) {
@@ -160,6 +167,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
             .onMessage(GetMetrics.class, get -> reply(get.replyTo(), registry.get(get.id())
                 .map(job -> List.copyOf(series.getOrDefault(job.getId(), List.of())))))
             .onMessage(GetRanks.class, get -> reply(get.replyTo(), currentRanks()))
+            .onMessage(GetJobRanks.class, get -> reply(get.replyTo(), currentRanks(get.id())))
             .onMessage(GetWorkers.class, get -> reply(get.replyTo(), workerViews()))
             .onMessage(Cancel.class, this::onCancel)
             .onMessage(JobProgress.class, this::onProgress)
@@ -253,19 +261,24 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         return this;
     }
 
-    /** Every running job's ranks in its current epoch; forgets the ranks of jobs that ended. */
+    /** Every running job's ranks in its current epoch. */
     private Map<String, List<RankProgress>> currentRanks() {
         final Map<String, List<RankProgress>> current = new TreeMap<>();
-        ranks.entrySet().removeIf(entry -> registry.get(entry.getKey())
-            .map(job -> JobLifecycle.terminal(job.getState())).orElse(true));
-        ranks.forEach((id, byRank) -> {
-            final long epoch = registry.get(id).orElseThrow().getEpoch();
-            final List<RankProgress> points = byRank.values().stream().filter(p -> p.epoch() == epoch).toList();
+        for (final String id : ranks.keySet()) {
+            final List<RankProgress> points = currentRanks(id);
             if (!points.isEmpty()) {
                 current.put(id, points);
             }
-        });
+        }
         return current;
+    }
+
+    /** Job {@code id}'s ranks in its current epoch; empty unless it runs. */
+    private List<RankProgress> currentRanks(final String id) {
+        final Map<Integer, RankProgress> byRank = ranks.get(id);
+        return byRank == null ? List.of() : registry.get(id).filter(job -> !JobLifecycle.terminal(job.getState()))
+            .map(job -> byRank.values().stream().filter(p -> p.epoch() == job.getEpoch()).toList())
+            .orElse(List.of());
     }
 
     private Behavior<Command> onEvent(final JobEvent event) {
@@ -422,6 +435,7 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
 
     /** Asks again the workers that said they were busy with no job of ours (an earlier attempt still ending). */
     private Behavior<Command> onTick(final Tick tick) {
+        ranks.keySet().removeIf(id -> registry.get(id).map(job -> JobLifecycle.terminal(job.getState())).orElse(true));
         for (final WorkerDescription worker : List.copyOf(workers.values())) {
             if (!worker.busyJobId().isEmpty() && !assigned.containsKey(worker.agent())) {
                 describe(worker.agent());

@@ -155,9 +155,9 @@ public final class RestApi extends AllDirectives {
 
     private Route getJob(final String id) {
         final CompletionStage<Optional<JobRecord>> job = ask(replyTo -> new JobManager.GetJob(id, replyTo));
-        final CompletionStage<Map<String, List<RankProgress>>> ranks = ask(JobManager.GetRanks::new);
+        final CompletionStage<List<RankProgress>> ranks = ask(replyTo -> new JobManager.GetJobRanks(id, replyTo));
         return onSuccess(job.thenCombine(ranks, (found, progress) -> found
-                .map(record -> json(StatusCodes.OK, JobViews.job(record, true, progress.getOrDefault(id, List.of()))))
+                .map(record -> json(StatusCodes.OK, JobViews.job(record, true, progress)))
                 .orElseGet(() -> notFound(id))),
             this::complete);
     }

@@ -72,9 +72,9 @@ final class BenchCommand implements Runnable {
         @Spec
         private CommandSpec spec;
 
-        @Option(names = "--config", required = true, paramLabel = "tiny|small|gpt2s",
-            description = "tiny (L2 d64 T64 B8), small (L4 d256 T256 B8), gpt2s (L12 d768 T256 B4, V 50257)")
-        private String config;
+        /** --config, --batch, --seq, --warmup, --steps. */
+        @Mixin
+        private BenchShapeOptions shape;
 
         @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
             description = "fp32, or bf16 mixed precision (default: ${DEFAULT-VALUE})")
@@ -83,43 +83,29 @@ final class BenchCommand implements Runnable {
         @Mixin
         private ThreadsOption threads;
 
-        @Option(names = "--batch", paramLabel = "B", description = "override the preset's micro-batch")
-        private Integer batch;
-
-        @Option(names = "--seq", paramLabel = "T", description = "override the preset's sequence length")
-        private Integer seq;
-
-        @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "untimed steps (default: ${DEFAULT-VALUE})")
-        private int warmup;
-
-        @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})")
-        private int steps;
-
         @Option(names = "--json", description = "one JSON object per line")
         private boolean json;
 
         @Override
         public Integer call() {
-            final Preset preset = preset();
+            final Preset preset = shape.preset();
             final Precision mode = switch (precision) {
                 case "fp32" -> Precision.FP32;
                 case "bf16" -> Precision.BF16;
                 default -> throw new ParameterException(spec.commandLine(),
                     "--precision=" + precision + ": must be fp32 or bf16");
             };
-            if (warmup < 0 || steps < 1) {
-                throw new ParameterException(spec.commandLine(), "--warmup must be >= 0 and --steps >= 1");
-            }
             threads.apply();
-            final int b = batch == null ? preset.batch : batch;
-            final int t = seq == null ? preset.seqLen : seq;
+            final int b = shape.batch(preset);
+            final int t = shape.seq(preset);
             final Gemm gemm = mode == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
             final CpuGpt model = new CpuGpt(preset.config, b, t, mode, gemm);
             GptInitializer.initialize(model.layout(), 1, model.parameters());
             final Trainer trainer = BenchmarkTrainer.onRandomTokens(model, 7);
-            for (int i = 0; i < warmup; i++) {
+            for (int i = 0; i < shape.warmup(); i++) {
                 trainer.trainStep();
             }
+            final int steps = shape.steps();
             final double[] seconds = new double[steps];
             for (int i = 0; i < steps; i++) {
                 seconds[i] = trainer.trainStep().stepSeconds();
@@ -145,14 +131,6 @@ final class BenchCommand implements Runnable {
                     Parallel.shared().threads(), gemm.name(), peakHeapBytes() >> 20));
             }
             return 0;
-        }
-
-        private Preset preset() {
-            try {
-                return Preset.valueOf(config.toUpperCase(Locale.ROOT));
-            } catch (final IllegalArgumentException ex) {
-                throw new ParameterException(spec.commandLine(), "--config=" + config + ": must be tiny, small or gpt2s");
-            }
         }
 
         private static long peakHeapBytes() {

@@ -9,6 +9,7 @@ import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.zero.CommStats;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -45,8 +46,9 @@ final class BenchZeroCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "tiny|small|gpt2s", description = "model preset")
-    private String config;
+    /** --config, --batch, --seq, --warmup, --steps. */
+    @Mixin
+    private BenchShapeOptions shape;
 
     @Option(names = "--ranks", defaultValue = "2", paramLabel = "N", description = "ranks (default: ${DEFAULT-VALUE})")
     private int ranks;
@@ -67,20 +69,8 @@ final class BenchZeroCommand implements Callable<Integer> {
         description = "reduce, all-gather and stage-3 prefetch bucket size (default: ${DEFAULT-VALUE})")
     private long bucket;
 
-    @Option(names = "--batch", paramLabel = "B", description = "override the preset's micro-batch")
-    private Integer batch;
-
-    @Option(names = "--seq", paramLabel = "T", description = "override the preset's sequence length")
-    private Integer seq;
-
     @Option(names = "--threads", paramLabel = "K", description = "compute threads per rank (default: cores / N)")
     private Integer threads;
-
-    @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "untimed steps (default: ${DEFAULT-VALUE})")
-    private int warmup;
-
-    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "timed steps (default: ${DEFAULT-VALUE})")
-    private int steps;
 
     @Option(names = "--json", description = "one JSON object per stage")
     private boolean json;
@@ -91,18 +81,12 @@ final class BenchZeroCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        final BenchCommand.Preset preset = switch (config) {
-            case "tiny" -> BenchCommand.Preset.TINY;
-            case "small" -> BenchCommand.Preset.SMALL;
-            case "gpt2s" -> BenchCommand.Preset.GPT2S;
-            default -> throw new ParameterException(spec.commandLine(), "--config=" + config
-                + ": must be tiny, small or gpt2s");
-        };
-        if (ranks < 1 || warmup < 0 || steps < 1) {
-            throw new ParameterException(spec.commandLine(), "--ranks and --steps must be >= 1, --warmup >= 0");
+        final BenchCommand.Preset preset = shape.preset();
+        if (ranks < 1) {
+            throw new ParameterException(spec.commandLine(), "--ranks=" + ranks + ": must be >= 1");
         }
-        final int b = batch == null ? preset.batch : batch;
-        final int t = seq == null ? preset.seqLen : seq;
+        final int b = shape.batch(preset);
+        final int t = shape.seq(preset);
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter quiet = new PrintWriter(Writer.nullWriter());
         StageResult baseline = null;
@@ -152,7 +136,7 @@ final class BenchZeroCommand implements Callable<Integer> {
         final ObjectNode optimizer = ds.putObject("optimizer");
         optimizer.put("type", "AdamW");
         optimizer.putObject("params").put("lr", 1e-4).put("weight_decay", 0.1);
-        job.put("max_steps", warmup + steps);
+        job.put("max_steps", shape.warmup() + shape.steps());
         job.put("seed", 1);
         job.put("world_size", ranks);
         return job;
@@ -160,6 +144,8 @@ final class BenchZeroCommand implements Callable<Integer> {
 
     /** Reads every rank's step records; per step the slowest rank's time, the mean wait and busy time. */
     private StageResult measure(final int stage, final Path statsDir, final double tokensPerStep) throws IOException {
+        final int warmup = shape.warmup();
+        final int steps = shape.steps();
         final double[] stepSeconds = new double[steps];
         double wait = 0;
         double busy = 0;

@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -45,6 +46,7 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
     private final CoordinatorLocator locator;
     private final EventRecorder events;
     private final Duration poll;
+    private final Map<String, RestClient> clients = new ConcurrentHashMap<>();
 
     /** @param poll how often a running job's state is read from its coordinator. */
     public ZeroJobReconciler(final KubernetesClient client, final CoordinatorLocator locator, final Duration poll) {
@@ -268,7 +270,9 @@ public final class ZeroJobReconciler implements Reconciler<ZeroJob>, Cleaner<Zer
             .map(data -> data.get(plan.tokenSecretKey()))
             .map(value -> new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8).trim());
         final String url = locator.url(cluster, plan);
-        return Optional.of(new Coordinator(url, plan, new RestClient(url, token)));
+        // one HTTP client per coordinator and token, not one per reconcile (each JDK client owns a selector thread)
+        final RestClient rest = clients.computeIfAbsent(url + "\n" + token.orElse(""), key -> new RestClient(url, token));
+        return Optional.of(new Coordinator(url, plan, rest));
     }
 
     private record Coordinator(String url, ClusterPlan plan, RestClient rest) {
