@@ -1,7 +1,8 @@
 package dev.zeroshard.worker.model;
 
 import dev.zeroshard.worker.backend.cpu.Gemm;
-import dev.zeroshard.worker.ops.Bf16Convert;
+import dev.zeroshard.worker.backend.cpu.MatrixBuffer;
+import dev.zeroshard.worker.backend.cpu.Operand;
 import dev.zeroshard.worker.ops.CrossEntropy;
 import dev.zeroshard.worker.ops.Encoder;
 import dev.zeroshard.worker.ops.FlashAttention;
@@ -29,8 +30,14 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * GPT-2 on the CPU: the forward pass reads like the architecture, the backward pass is its mirror,
  * each op one stateless kernel over flat buffers (llm.c's structure). Activations are sized once
  * for (B,T); a call with another shape is refused.
+ *
+ * <p>Every activation that is a matrix input (the LayerNorm outputs, the attention output, the GELU
+ * output) is written once, in the matrix precision (bf16 in BF16 mode), into a {@link MatrixBuffer}
+ * of the {@link Gemm}: off-heap for the native libraries, which then read it in place in the forward
+ * product and again in the weight-gradient product. Backward writes each upstream gradient into one
+ * such buffer for both of its products.
  */
-public final class CpuGpt implements GptModel {
+public final class CpuGpt implements GptModel, AutoCloseable {
     private final GptConfig config;
     private final GptLayout layout;
     private final Precision precision;
@@ -80,7 +87,7 @@ public final class CpuGpt implements GptModel {
         this.bf16 = precision == Precision.BF16;
         this.dense = states == null ? new DenseStates(layout, precision) : null;
         this.states = states == null ? dense : states;
-        this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16, true);
+        this.acts = new Activations(config, batchSize, seqLen, precision == Precision.BF16, gemm);
     }
 
     @Override
@@ -116,7 +123,7 @@ public final class CpuGpt implements GptModel {
     /** What {@link #activationBytes()} will be for a model of this shape, without allocating it. */
     public static long activationBytes(final GptConfig config, final int batchSize, final int seqLen,
         final Precision precision) {
-        return new Activations(config, batchSize, seqLen, precision == Precision.BF16, false).bytes;
+        return new Activations(config, batchSize, seqLen, precision == Precision.BF16, null).bytes;
     }
 
     private DenseStates dense() {
@@ -130,6 +137,15 @@ public final class CpuGpt implements GptModel {
         return precision;
     }
 
+    /**
+     * Frees the native memory of the matrix-input buffers now (otherwise it goes when the model is
+     * collected); the model must not be used afterwards.
+     */
+    @Override
+    public void close() {
+        acts.close();
+    }
+
     @Override
     public void zeroGradients() {
         dense().zeroGradients();
@@ -141,7 +157,7 @@ public final class CpuGpt implements GptModel {
     }
 
     /** Kinds of op whose wall time {@link #opNanos()} reports. */
-    enum Op { ENCODER, LAYER_NORM, MATMUL, ATTENTION, GELU, RESIDUAL, CROSS_ENTROPY, BF16_ROUND, ZERO_FILL }
+    enum Op { ENCODER, LAYER_NORM, MATMUL, ATTENTION, GELU, RESIDUAL, CROSS_ENTROPY, MATRIX_INPUT, ZERO_FILL }
 
     /** Starts (or restarts) per-op timing: a benchmark's view, off by default. */
     void enableOpTiming() {
@@ -227,39 +243,39 @@ public final class CpuGpt implements GptModel {
             final int bt = l * BT;
             states.acquireParameters(GptLayout.blockUnit(l), pb);
             // attention sub-block: x + proj(attn(ln_1(x)))
-            LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, pb.values,
+            LayerNorm.forward(a.scratch, 0, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, pb.values,
                 layout.offset(LN_1_WEIGHT, l) + pb.valuesShift, layout.offset(LN_1_BIAS, l) + pb.valuesShift, BT, C, eps);
             lap(Op.LAYER_NORM);
-            toMatrixInput(a.ln1, a.ln1Bits, btc, BT * C, false);
-            lap(Op.BF16_ROUND);
-            linearForward(a.qkv, l * BT * 3 * C, a.ln1, a.ln1Bits, btc, pb, layout.offset(ATTN_QKV_WEIGHT, l),
+            a.ln1.write(btc, a.scratch, 0, BT * C);
+            lap(Op.MATRIX_INPUT);
+            linearForward(a.qkv, l * BT * 3 * C, Operand.of(a.ln1, btc, C), pb, layout.offset(ATTN_QKV_WEIGHT, l),
                 layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
             lap(Op.MATMUL);
             FlashAttention.forward(a.atty, btc, a.lse, l * B * NH * T, a.qkv, l * BT * 3 * C, B, T, C, NH);
             lap(Op.ATTENTION);
             // attention backward reads atty (its output O) at bf16 precision too, as autocast keeps O in bf16
-            toMatrixInput(a.atty, a.attyBits, btc, BT * C, true);
-            lap(Op.BF16_ROUND);
-            linearForward(a.attproj, btc, a.atty, a.attyBits, btc, pb, layout.offset(ATTN_PROJ_WEIGHT, l),
+            a.attyInput.writeRoundingSource(btc, a.atty, btc, BT * C);
+            lap(Op.MATRIX_INPUT);
+            linearForward(a.attproj, btc, Operand.of(a.attyInput, btc, C), pb, layout.offset(ATTN_PROJ_WEIGHT, l),
                 layout.offset(ATTN_PROJ_BIAS, l), BT, C, C);
             lap(Op.MATMUL);
             Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
             lap(Op.RESIDUAL);
             // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
-            LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, pb.values,
+            LayerNorm.forward(a.scratch, 0, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, pb.values,
                 layout.offset(LN_2_WEIGHT, l) + pb.valuesShift, layout.offset(LN_2_BIAS, l) + pb.valuesShift, BT, C, eps);
             lap(Op.LAYER_NORM);
-            toMatrixInput(a.ln2, a.ln2Bits, btc, BT * C, false);
-            lap(Op.BF16_ROUND);
+            a.ln2.write(btc, a.scratch, 0, BT * C);
+            lap(Op.MATRIX_INPUT);
             final int bti = l * BT * inner;
-            linearForward(a.fch, bti, a.ln2, a.ln2Bits, btc, pb, layout.offset(MLP_FC_WEIGHT, l),
+            linearForward(a.fch, bti, Operand.of(a.ln2, btc, C), pb, layout.offset(MLP_FC_WEIGHT, l),
                 layout.offset(MLP_FC_BIAS, l), BT, C, inner);
             lap(Op.MATMUL);
-            Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
+            Gelu.forward(a.scratch, 0, a.fch, bti, BT * inner);
             lap(Op.GELU);
-            toMatrixInput(a.fchGelu, a.fchGeluBits, bti, BT * inner, false);
-            lap(Op.BF16_ROUND);
-            linearForward(a.fcproj, btc, a.fchGelu, a.fchGeluBits, bti, pb, layout.offset(MLP_PROJ_WEIGHT, l),
+            a.fchGelu.write(bti, a.scratch, 0, BT * inner);
+            lap(Op.MATRIX_INPUT);
+            linearForward(a.fcproj, btc, Operand.of(a.fchGelu, bti, inner), pb, layout.offset(MLP_PROJ_WEIGHT, l),
                 layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
             lap(Op.MATMUL);
             Residual.forward(a.residual3, btc, a.residual2, btc, a.fcproj, btc, BT * C);
@@ -268,21 +284,16 @@ public final class CpuGpt implements GptModel {
         }
         final int last = (config.layers() - 1) * BT * C;
         states.acquireParameters(layout.finalNormUnit(), pf);
-        LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, pf.values,
+        LayerNorm.forward(a.scratch, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, pf.values,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT) + pf.valuesShift, layout.offset(GptLayout.FINAL_NORM_BIAS) + pf.valuesShift,
             BT, C, eps);
         lap(Op.LAYER_NORM);
-        toMatrixInput(a.lnf, a.lnfBits, 0, BT * C, false);
-        lap(Op.BF16_ROUND);
+        a.lnf.write(0, a.scratch, 0, BT * C);
+        lap(Op.MATRIX_INPUT);
         // the LM head is the token embedding, transposed
         states.acquireParameters(GptLayout.embeddingUnit(), pe);
-        if (bf16) {
-            Matmul.forwardTransposedBf16(gemm, a.logits, 0, a.lnfBits, 0, pe.bits, wte + pe.bitsShift, BT, C,
-                config.vocabSize());
-        } else {
-            Matmul.forwardTransposed(gemm, a.logits, 0, a.lnf, 0, pe.values, wte + pe.valuesShift, BT, C,
-                config.vocabSize());
-        }
+        Matmul.forwardTransposed(gemm, a.logits, 0, Operand.of(a.lnf, 0, C), weight(pe, wte, C), BT, C,
+            config.vocabSize());
         lap(Op.MATMUL);
     }
 
@@ -311,15 +322,17 @@ public final class CpuGpt implements GptModel {
         final float[] dres = a.dresidual;
         Arrays.fill(dres, 0f);
         lap(Op.ZERO_FILL);
-        Arrays.fill(a.dln, 0f);
-        lap(Op.ZERO_FILL);
+        // bf16: dlogits rounded once for both products; fp32: read where they are (no copy of (B·T, V))
+        final Operand dlogits;
         if (bf16) {
-            Matmul.backwardTransposedBf16(gemm, a.dln, 0, ge.values, wte + ge.shift, a.logits, 0, a.doutBits,
-                a.lnfBits, 0, pe.bits, wte + pe.bitsShift, BT, C, config.vocabSize());
+            a.dout.write(0, a.logits, 0, BT * config.vocabSize());
+            lap(Op.MATRIX_INPUT);
+            dlogits = Operand.of(a.dout, 0, config.vocabSize());
         } else {
-            Matmul.backwardTransposed(gemm, a.dln, 0, ge.values, wte + ge.shift, a.logits, 0, a.lnf, 0, pe.values,
-                wte + pe.valuesShift, BT, C, config.vocabSize());
+            dlogits = Operand.of(a.logits, 0, config.vocabSize());
         }
+        Matmul.backwardTransposed(gemm, a.dln, 0, ge.values, wte + ge.shift, dlogits, Operand.of(a.lnf, 0, C),
+            weight(pe, wte, C), BT, C, config.vocabSize());
         states.releaseParameters(GptLayout.embeddingUnit());
         lap(Op.MATMUL);
         final int last = (config.layers() - 1) * BT * C;
@@ -338,40 +351,28 @@ public final class CpuGpt implements GptModel {
             states.acquireParameters(GptLayout.blockUnit(l), pb);
             states.beginGradients(GptLayout.blockUnit(l), gb);
             // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
-            Arrays.fill(a.dfchGelu, 0f);
-            lap(Op.ZERO_FILL);
             linearBackward(a.dfchGelu, pb, gb, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l),
-                dres, a.fchGelu, a.fchGeluBits, bti, BT, inner, C);
-            lap(Op.MATMUL);
+                dres, Operand.of(a.fchGelu, bti, inner), BT, inner, C);
             Arrays.fill(a.dfch, 0f);
             lap(Op.ZERO_FILL);
             Gelu.backward(a.dfch, 0, a.fch, bti, a.dfchGelu, 0, BT * inner);
             lap(Op.GELU);
-            Arrays.fill(a.dln, 0f);
-            lap(Op.ZERO_FILL);
             linearBackward(a.dln, pb, gb, layout.offset(MLP_FC_WEIGHT, l), layout.offset(MLP_FC_BIAS, l), a.dfch,
-                a.ln2, a.ln2Bits, btc, BT, C, inner);
-            lap(Op.MATMUL);
+                Operand.of(a.ln2, btc, C), BT, C, inner);
             LayerNorm.backward(dres, 0, gb.values, layout.offset(LN_2_WEIGHT, l) + gb.shift,
                 layout.offset(LN_2_BIAS, l) + gb.shift, a.dln, 0, a.residual2, btc, pb.values,
                 layout.offset(LN_2_WEIGHT, l) + pb.valuesShift, a.ln2Mean, bt, a.ln2Rstd, bt, BT, C, a.lnScratch);
             lap(Op.LAYER_NORM);
             // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
-            Arrays.fill(a.datty, 0f);
-            lap(Op.ZERO_FILL);
             linearBackward(a.datty, pb, gb, layout.offset(ATTN_PROJ_WEIGHT, l), layout.offset(ATTN_PROJ_BIAS, l),
-                dres, a.atty, a.attyBits, btc, BT, C, C);
-            lap(Op.MATMUL);
+                dres, Operand.of(a.attyInput, btc, C), BT, C, C);
             Arrays.fill(a.dqkv, 0f);
             lap(Op.ZERO_FILL);
             FlashAttention.backward(a.dqkv, 0, a.datty, 0, a.atty, btc, a.lse, l * B * NH * T, a.qkv,
                 l * BT * 3 * C, B, T, C, NH);
             lap(Op.ATTENTION);
-            Arrays.fill(a.dln, 0f);
-            lap(Op.ZERO_FILL);
             linearBackward(a.dln, pb, gb, layout.offset(ATTN_QKV_WEIGHT, l), layout.offset(ATTN_QKV_BIAS, l), a.dqkv,
-                a.ln1, a.ln1Bits, btc, BT, C, 3 * C);
-            lap(Op.MATMUL);
+                Operand.of(a.ln1, btc, C), BT, C, 3 * C);
             LayerNorm.backward(dres, 0, gb.values, layout.offset(LN_1_WEIGHT, l) + gb.shift,
                 layout.offset(LN_1_BIAS, l) + gb.shift, a.dln, 0, residual, residualOff, pb.values,
                 layout.offset(LN_1_WEIGHT, l) + pb.valuesShift, a.ln1Mean, bt, a.ln1Rstd, bt, BT, C, a.lnScratch);
@@ -384,46 +385,28 @@ public final class CpuGpt implements GptModel {
         states.endGradients(GptLayout.embeddingUnit());
     }
 
+    /** A weight (rows, ld) of the acquired parameters: bf16 bits in BF16 mode, else fp32; offset is the layout's. */
+    private Operand weight(final ParameterView p, final int offset, final int ld) {
+        return bf16 ? Operand.ofBits(p.bits, offset + p.bitsShift, ld) : Operand.of(p.values, offset + p.valuesShift, ld);
+    }
+
+    /** out (N,OC) = inp (N,C) · weight + bias; offsets are the layout's. */
+    private void linearForward(final float[] out, final int outOff, final Operand inp, final ParameterView p,
+        final int weightOff, final int biasOff, final int n, final int c, final int oc) {
+        Matmul.forward(gemm, out, outOff, inp, weight(p, weightOff, oc), p.values, biasOff + p.valuesShift, n, c, oc);
+    }
+
     /**
-     * BF16 mode: writes the bf16 bits of a matrix input (also rounding {@code buffer} in place when
-     * {@code roundSource}, for fp32 readers that must see bf16 values); FP32 mode: nothing.
+     * The gradients of {@link #linearForward}: dinp (from offset 0) is written, weight and bias
+     * gradients added; dout (N,OC) from offset 0 goes once into the matrix-input buffer for both products.
      */
-    private void toMatrixInput(final float[] buffer, final short[] bits, final int off, final int length,
-        final boolean roundSource) {
-        if (bits == null) {
-            return;
-        }
-        if (roundSource) {
-            Bf16Convert.toBitsRoundingSource(buffer, off, bits, off, length);
-        } else {
-            Bf16Convert.toBits(buffer, off, bits, off, length);
-        }
-    }
-
-    /** out (N,OC) = inp (N,C) · weight + bias: bf16 operands in BF16 mode, else fp32; offsets are the layout's. */
-    private void linearForward(final float[] out, final int outOff, final float[] inp, final short[] inpBits,
-        final int inpOff, final ParameterView p, final int weightOff, final int biasOff, final int n, final int c,
-        final int oc) {
-        if (bf16) {
-            Matmul.forwardBf16(gemm, out, outOff, inpBits, inpOff, p.bits, weightOff + p.bitsShift, p.values,
-                biasOff + p.valuesShift, n, c, oc);
-        } else {
-            Matmul.forward(gemm, out, outOff, inp, inpOff, p.values, weightOff + p.valuesShift, p.values, biasOff + p.valuesShift,
-                n, c, oc);
-        }
-    }
-
-    /** Adds the gradients of {@link #linearForward} (dinp from offset 0, dout (N,OC) from offset 0). */
     private void linearBackward(final float[] dinp, final ParameterView p, final GradientView g, final int weightOff,
-        final int biasOff, final float[] dout, final float[] inp, final short[] inpBits, final int inpOff,
-        final int n, final int c, final int oc) {
-        if (bf16) {
-            Matmul.backwardBf16(gemm, dinp, 0, g.values, weightOff + g.shift, g.values, biasOff + g.shift, dout, 0,
-                acts.doutBits, inpBits, inpOff, p.bits, weightOff + p.bitsShift, n, c, oc);
-        } else {
-            Matmul.backward(gemm, dinp, 0, g.values, weightOff + g.shift, g.values, biasOff + g.shift, dout, 0, inp,
-                inpOff, p.values, weightOff + p.valuesShift, n, c, oc);
-        }
+        final int biasOff, final float[] dout, final Operand inp, final int n, final int c, final int oc) {
+        acts.dout.write(0, dout, 0, n * oc);
+        lap(Op.MATRIX_INPUT);
+        Matmul.backward(gemm, dinp, 0, g.values, weightOff + g.shift, g.values, biasOff + g.shift, dout, 0,
+            Operand.of(acts.dout, 0, oc), inp, weight(p, weightOff, oc), n, c, oc);
+        lap(Op.MATMUL);
     }
 
     private void checkTokens(final int[] tokens, final String what) {
@@ -441,24 +424,21 @@ public final class CpuGpt implements GptModel {
     }
 
     /** Every activation forward keeps for backward, plus backward's per-layer scratch. */
-    private static final class Activations {
+    private static final class Activations implements AutoCloseable {
         final float[] encoded;
-        final float[] ln1;
         final float[] ln1Mean;
         final float[] ln1Rstd;
         final float[] qkv;
+        /** The attention output O in fp32 (attention backward reads it); at bf16 precision in BF16 mode. */
         final float[] atty;
         final float[] lse;
         final float[] attproj;
         final float[] residual2;
-        final float[] ln2;
         final float[] ln2Mean;
         final float[] ln2Rstd;
         final float[] fch;
-        final float[] fchGelu;
         final float[] fcproj;
         final float[] residual3;
-        final float[] lnf;
         final float[] lnfMean;
         final float[] lnfRstd;
         final float[] logits;
@@ -470,27 +450,34 @@ public final class CpuGpt implements GptModel {
         final float[] dfch;
         final float[] dfchGelu;
         final float[] lnScratch;
-        /** BF16 mode only (else null): bf16 bits of the matrix inputs, shaped as their fp32 twins. */
-        final short[] ln1Bits;
-        final short[] attyBits;
-        final short[] ln2Bits;
-        final short[] fchGeluBits;
-        final short[] lnfBits;
-        /** BF16 mode only: one backward product's dout as bf16, (B·T, max(3C, 4C, V)). */
-        final short[] doutBits;
-        /** Bytes of all of the above. */
+        /** One layer's matrix input in fp32, before it is written to its buffer: (B·T, max(C, 4C)). */
+        final float[] scratch;
+        /** Matrix inputs in the matrix precision, all layers: ln_1, attention and ln_2 outputs, GELU output. */
+        final MatrixBuffer ln1;
+        final MatrixBuffer attyInput;
+        final MatrixBuffer ln2;
+        final MatrixBuffer fchGelu;
+        /** The final LayerNorm's output, the LM head's input. */
+        final MatrixBuffer lnf;
+        /**
+         * One backward product's upstream gradient in the matrix precision: (B·T, max(3C, 4C)), and
+         * (B·T, V) in BF16 mode, where the logits' gradient is rounded too (fp32 mode reads it in place).
+         */
+        final MatrixBuffer dout;
+        /** Bytes of all of the above (heap and buffers). */
         long bytes;
-        /** False to only count {@link #bytes} (every array stays null). */
-        private final boolean allocate;
+        /** The Gemm whose buffers these are; null to only count {@link #bytes} (everything stays null). */
+        private final Gemm gemm;
+        private final boolean bf16;
 
-        Activations(final GptConfig config, final int B, final int T, final boolean bf16, final boolean allocate) {
-            this.allocate = allocate;
+        Activations(final GptConfig config, final int B, final int T, final boolean bf16, final Gemm gemm) {
+            this.gemm = gemm;
+            this.bf16 = bf16;
             final long L = config.layers();
             final long C = config.channels();
             final long BT = (long)B * T;
             final long inner = config.innerChannels();
             encoded = alloc("encoded", BT * C);
-            ln1 = alloc("ln1", L * BT * C);
             ln1Mean = alloc("ln1Mean", L * BT);
             ln1Rstd = alloc("ln1Rstd", L * BT);
             qkv = alloc("qkv", L * BT * 3 * C);
@@ -498,14 +485,11 @@ public final class CpuGpt implements GptModel {
             lse = alloc("lse", L * B * config.heads() * T);
             attproj = alloc("attproj", L * BT * C);
             residual2 = alloc("residual2", L * BT * C);
-            ln2 = alloc("ln2", L * BT * C);
             ln2Mean = alloc("ln2Mean", L * BT);
             ln2Rstd = alloc("ln2Rstd", L * BT);
             fch = alloc("fch", L * BT * inner);
-            fchGelu = alloc("fchGelu", L * BT * inner);
             fcproj = alloc("fcproj", L * BT * C);
             residual3 = alloc("residual3", L * BT * C);
-            lnf = alloc("lnf", BT * C);
             lnfMean = alloc("lnfMean", BT);
             lnfRstd = alloc("lnfRstd", BT);
             logits = alloc("logits", BT * config.vocabSize());
@@ -517,21 +501,31 @@ public final class CpuGpt implements GptModel {
             dfch = alloc("dfch", BT * inner);
             dfchGelu = alloc("dfchGelu", BT * inner);
             lnScratch = alloc("lnScratch", LayerNorm.scratchLength((int)BT, (int)C));
-            ln1Bits = bf16 ? allocBits("ln1Bits", L * BT * C) : null;
-            attyBits = bf16 ? allocBits("attyBits", L * BT * C) : null;
-            ln2Bits = bf16 ? allocBits("ln2Bits", L * BT * C) : null;
-            fchGeluBits = bf16 ? allocBits("fchGeluBits", L * BT * inner) : null;
-            lnfBits = bf16 ? allocBits("lnfBits", BT * C) : null;
-            doutBits = bf16 ? allocBits("doutBits", BT * Math.max(Math.max(3 * C, inner), config.vocabSize())) : null;
+            scratch = alloc("scratch", BT * Math.max(C, inner));
+            ln1 = buffer("ln1", L * BT * C);
+            attyInput = buffer("attyInput", L * BT * C);
+            ln2 = buffer("ln2", L * BT * C);
+            fchGelu = buffer("fchGelu", L * BT * inner);
+            lnf = buffer("lnf", BT * C);
+            dout = buffer("dout", BT * Math.max(Math.max(3 * C, inner), bf16 ? config.vocabSize() : 0));
         }
 
-        private short[] allocBits(final String name, final long length) {
+        @Override
+        public void close() {
+            for (final MatrixBuffer b : new MatrixBuffer[] {ln1, attyInput, ln2, fchGelu, lnf, dout}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+
+        private MatrixBuffer buffer(final String name, final long length) {
             if (length > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("activation " + name + " needs " + length
-                    + " bf16 values, more than one Java array holds; lower the batch size or sequence length");
+                    + " values, more than one buffer holds; lower the batch size or sequence length");
             }
-            bytes += Short.BYTES * length;
-            return allocate ? new short[(int)length] : null;
+            bytes += (bf16 ? Short.BYTES : Float.BYTES) * length;
+            return gemm != null ? gemm.newBuffer(length, bf16) : null;
         }
 
         private float[] alloc(final String name, final long length) {
@@ -540,7 +534,7 @@ public final class CpuGpt implements GptModel {
                     + " floats, more than one Java array holds; lower the batch size or sequence length");
             }
             bytes += Float.BYTES * length;
-            return allocate ? new float[(int)length] : null;
+            return gemm != null ? new float[(int)length] : null;
         }
     }
 }

@@ -3,8 +3,8 @@ package dev.zeroshard.worker.ops;
 import dev.zeroshard.sharding.numeric.Bf16;
 
 /**
- * fp32 ↔ bf16 bit patterns over flat buffers, multi-threaded: how bf16 mode produces the matrix
- * inputs that {@code Gemm.bf16gemm} takes without re-rounding them on every product.
+ * fp32 ↔ bf16 bit patterns over flat buffers, multi-threaded: how bf16 mode keeps the bf16 copies of
+ * its parameters that the products read without re-rounding them on every call.
  */
 public final class Bf16Convert {
     /** Elements per parallel chunk: big enough that the fork costs less than the pass. */
@@ -17,8 +17,19 @@ public final class Bf16Convert {
     public static void toBits(final float[] src, final int srcOff, final short[] dst, final int dstOff,
         final int length) {
         Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
-        Parallel.shared().forRange(length, CHUNK, (from, to) -> Bf16.fromFloat(src, srcOff + from, dst, dstOff + from,
-            to - from));
+        Parallel.shared().forRange(length, CHUNK, (from, to) -> toBitsOnThisThread(src, srcOff + from, dst,
+            dstOff + from, to - from));
+    }
+
+    /** {@link #toBits} on the calling thread alone: for callers that already split the work. */
+    public static void toBitsOnThisThread(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length) {
+        Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
+        if (Simd.ENABLED) {
+            Bf16Simd.toBits(src, srcOff, dst, dstOff, length);
+        } else {
+            Bf16.fromFloat(src, srcOff, dst, dstOff, length);
+        }
     }
 
     /** dst[dstOff..] = the fp32 values of the bf16 bits src[srcOff..] (exact), {@code length} values. */
@@ -28,22 +39,6 @@ public final class Bf16Convert {
         Parallel.shared().forRange(length, CHUNK, (from, to) -> {
             for (int i = from; i < to; i++) {
                 dst[dstOff + i] = Bf16.toFloat(src[srcOff + i]);
-            }
-        });
-    }
-
-    /**
-     * As {@link #toBits}, and also rounds src in place to the same bf16 values: for a tensor that
-     * later fp32 consumers (attention backward) must see at bf16 precision too.
-     */
-    public static void toBitsRoundingSource(final float[] src, final int srcOff, final short[] dst, final int dstOff,
-        final int length) {
-        Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
-        Parallel.shared().forRange(length, CHUNK, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                final short bits = Bf16.fromFloat(src[srcOff + i]);
-                dst[dstOff + i] = bits;
-                src[srcOff + i] = Bf16.toFloat(bits);
             }
         });
     }

@@ -2,6 +2,8 @@ package dev.zeroshard.worker.model;
 
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
+import dev.zeroshard.worker.backend.cpu.MatrixBuffer;
+import dev.zeroshard.worker.backend.cpu.Operand;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.BenchmarkTrainer;
 import dev.zeroshard.worker.train.Trainer;
@@ -40,21 +42,17 @@ public final class TrainStepBench {
         }
 
         @Override
-        public void sgemm(final boolean transA, final boolean transB, final int m, final int n, final int k,
-            final float alpha, final float[] a, final int aOff, final int lda, final float[] b, final int bOff,
-            final int ldb, final float beta, final float[] c, final int cOff, final int ldc) {
+        public void multiply(final boolean transA, final boolean transB, final int m, final int n, final int k,
+            final float alpha, final Operand a, final Operand b, final float beta, final float[] c, final int cOff,
+            final int ldc, final float[] bias, final int biasOff) {
             final long t0 = System.nanoTime();
-            inner.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            inner.multiply(transA, transB, m, n, k, alpha, a, b, beta, c, cOff, ldc, bias, biasOff);
             record(transA, transB, m, n, k, beta, System.nanoTime() - t0);
         }
 
         @Override
-        public void bf16gemm(final boolean transA, final boolean transB, final int m, final int n, final int k,
-            final float alpha, final short[] a, final int aOff, final int lda, final short[] b, final int bOff,
-            final int ldb, final float beta, final float[] c, final int cOff, final int ldc) {
-            final long t0 = System.nanoTime();
-            inner.bf16gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-            record(transA, transB, m, n, k, beta, System.nanoTime() - t0);
+        public MatrixBuffer newBuffer(final long length, final boolean bf16) {
+            return inner.newBuffer(length, bf16);
         }
 
         @Override

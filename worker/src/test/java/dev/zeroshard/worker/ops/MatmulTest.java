@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.zeroshard.worker.backend.cpu.Gemm;
 import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
+import dev.zeroshard.worker.backend.cpu.MatrixBuffer;
+import dev.zeroshard.worker.backend.cpu.Operand;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -15,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Matmul's forward and backward against double-precision triple loops, on the pure-Java GEMM
  * (always) and on the process's chosen GEMM (native where it loads), with offsets into shared
- * buffers and gradients that already hold values (backward adds).
+ * buffers, operands both in heap arrays and in the Gemm's own {@link MatrixBuffer}s, and weight
+ * gradients that already hold values (they are added to; input gradients are overwritten).
  */
 class MatmulTest {
     private static final int N = 13;
@@ -33,6 +36,14 @@ class MatmulTest {
             x[i] = (float)(random.nextDouble() * 2 - 1);
         }
         return x;
+    }
+
+    /** The values as an operand in a buffer of {@code gemm} (fp32, or rounded to bf16). */
+    private static Operand inBuffer(final Gemm gemm, final float[] values, final int off, final int ld,
+        final boolean bf16) {
+        final MatrixBuffer buffer = gemm.newBuffer(values.length, bf16);
+        buffer.write(0, values, 0, values.length);
+        return Operand.of(buffer, off, ld);
     }
 
     private static void assertNear(final float[] got, final int off, final double[] expected, final String what) {
@@ -53,7 +64,7 @@ class MatmulTest {
         final float[] bias = random(random, 2 + OC);
         final float[] out = random(random, 4 + N * OC + 1);
         final float before = out[4 + N * OC];
-        Matmul.forward(gemm, out, 4, inp, 3, weight, 5, bias, 2, N, C, OC);
+        Matmul.forward(gemm, out, 4, inBuffer(gemm, inp, 3, C, false), Operand.of(weight, 5, OC), bias, 2, N, C, OC);
         final double[] expected = new double[N * OC];
         for (int n = 0; n < N; n++) {
             for (int o = 0; o < OC; o++) {
@@ -76,7 +87,7 @@ class MatmulTest {
         final float[] weight = random(random, C * OC);
         final float[] out = new float[N * OC];
         Arrays.fill(out, Float.NaN);
-        Matmul.forward(gemm, out, 0, inp, 0, weight, 0, null, 0, N, C, OC);
+        Matmul.forward(gemm, out, 0, Operand.of(inp, 0, C), Operand.of(weight, 0, OC), null, 0, N, C, OC);
         final double[] expected = new double[N * OC];
         for (int n = 0; n < N; n++) {
             for (int o = 0; o < OC; o++) {
@@ -92,7 +103,7 @@ class MatmulTest {
 
     @ParameterizedTest
     @MethodSource("gemms")
-    void shouldAddGradientsWhenBackward(final Gemm gemm) {
+    void shouldWriteInputGradientsAndAddWeightGradientsWhenBackward(final Gemm gemm) {
         final SplittableRandom random = new SplittableRandom(3);
         final float[] inp = random(random, 1 + N * C);
         final float[] weight = random(random, 2 + C * OC);
@@ -103,11 +114,12 @@ class MatmulTest {
         final float[] dinp0 = dinp.clone();
         final float[] dweight0 = dweight.clone();
         final float[] dbias0 = dbias.clone();
-        Matmul.backward(gemm, dinp, 4, dweight, 5, dbias, 6, dout, 3, inp, 1, weight, 2, N, C, OC);
+        Matmul.backward(gemm, dinp, 4, dweight, 5, dbias, 6, dout, 3, inBuffer(gemm, dout, 3, OC, false),
+            Operand.of(inp, 1, C), Operand.of(weight, 2, OC), N, C, OC);
         final double[] expectedDinp = new double[N * C];
         for (int n = 0; n < N; n++) {
             for (int c = 0; c < C; c++) {
-                double sum = dinp0[4 + n * C + c];
+                double sum = 0;
                 for (int o = 0; o < OC; o++) {
                     sum += (double)dout[3 + n * OC + o] * weight[2 + c * OC + o];
                 }
@@ -133,6 +145,7 @@ class MatmulTest {
             expectedDbias[o] = sum;
         }
         assertNear(dinp, 4, expectedDinp, "dinp");
+        assertThat(Arrays.copyOf(dinp, 4)).isEqualTo(Arrays.copyOf(dinp0, 4));
         assertNear(dweight, 5, expectedDweight, "dweight");
         assertNear(dbias, 6, expectedDbias, "dbias");
     }
@@ -146,7 +159,7 @@ class MatmulTest {
         final float[] inp = random(random, N * C);
         final float[] wte = random(random, 7 + v * C);
         final float[] logits = new float[N * v];
-        Matmul.forwardTransposed(gemm, logits, 0, inp, 0, wte, 7, N, C, v);
+        Matmul.forwardTransposed(gemm, logits, 0, inBuffer(gemm, inp, 0, C, false), Operand.of(wte, 7, C), N, C, v);
         final double[] expected = new double[N * v];
         for (int n = 0; n < N; n++) {
             for (int t = 0; t < v; t++) {
@@ -162,13 +175,13 @@ class MatmulTest {
         final float[] dlogits = random(random, N * v);
         final float[] dinp = random(random, N * C);
         final float[] dwte = random(random, 7 + v * C);
-        final float[] dinp0 = dinp.clone();
         final float[] dwte0 = dwte.clone();
-        Matmul.backwardTransposed(gemm, dinp, 0, dwte, 7, dlogits, 0, inp, 0, wte, 7, N, C, v);
+        Matmul.backwardTransposed(gemm, dinp, 0, dwte, 7, Operand.of(dlogits, 0, v), inBuffer(gemm, inp, 0, C, false),
+            Operand.of(wte, 7, C), N, C, v);
         final double[] expectedDinp = new double[N * C];
         for (int n = 0; n < N; n++) {
             for (int c = 0; c < C; c++) {
-                double sum = dinp0[n * C + c];
+                double sum = 0;
                 for (int t = 0; t < v; t++) {
                     sum += (double)dlogits[n * v + t] * wte[7 + t * C + c];
                 }
@@ -210,8 +223,9 @@ class MatmulTest {
         Bf16Rounding.roundInPlace(roundedDout, 0, roundedDout.length);
         final float[] out32 = new float[N * OC];
         final float[] out16 = new float[N * OC];
-        Matmul.forward(gemm, out32, 0, inp, 3, weight, 5, bias, 2, N, C, OC);
-        Matmul.forwardBf16(gemm, out16, 0, bits(inp), 3, bits(weight), 5, bias, 2, N, C, OC);
+        Matmul.forward(gemm, out32, 0, Operand.of(inp, 3, C), Operand.of(weight, 5, OC), bias, 2, N, C, OC);
+        Matmul.forward(gemm, out16, 0, inBuffer(gemm, inp, 3, C, true), Operand.ofBits(bits(weight), 5, OC), bias, 2,
+            N, C, OC);
         assertNear(out16, 0, toDouble(out32), "out");
 
         final float[] dinp32 = random(new SplittableRandom(4), N * C);
@@ -219,15 +233,17 @@ class MatmulTest {
         final float[] dweight32 = random(new SplittableRandom(5), C * OC);
         final float[] dweight16 = dweight32.clone();
         final float[] dbias16 = new float[OC];
-        Matmul.backward(gemm, dinp32, 0, dweight32, 0, null, 0, roundedDout, 0, inp, 3, weight, 5, N, C, OC);
+        Matmul.backward(gemm, dinp32, 0, dweight32, 0, null, 0, roundedDout, 0, Operand.of(roundedDout, 0, OC),
+            Operand.of(inp, 3, C), Operand.of(weight, 5, OC), N, C, OC);
         final double[] expectedDbias = new double[OC];
         for (int n = 0; n < N; n++) {
             for (int o = 0; o < OC; o++) {
                 expectedDbias[o] += dout[n * OC + o];
             }
         }
-        Matmul.backwardBf16(gemm, dinp16, 0, dweight16, 0, dbias16, 0, dout, 0, new short[N * OC], bits(inp), 3,
-            bits(weight), 5, N, C, OC);
+        // the bf16 gradient operand is rounded from the fp32 dout by the buffer; the bias gradient reads dout
+        Matmul.backward(gemm, dinp16, 0, dweight16, 0, dbias16, 0, dout, 0, inBuffer(gemm, dout, 0, OC, true),
+            Operand.ofBits(bits(inp), 3, C), Operand.ofBits(bits(weight), 5, OC), N, C, OC);
         assertNear(dinp16, 0, toDouble(dinp32), "dinp");
         assertNear(dweight16, 0, toDouble(dweight32), "dweight");
         assertNear(dbias16, 0, expectedDbias, "dbias (from the fp32 dout)");

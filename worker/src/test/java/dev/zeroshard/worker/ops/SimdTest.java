@@ -13,6 +13,28 @@ class SimdTest {
     }
 
     @Test
+    void shouldRoundToBf16BitForBitLikeTheScalarWhenVectorised() {
+        final Random random = new Random(9);
+        final int n = (1 << 16) + 7;
+        final float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            // every bit pattern is fair: NaNs with any payload, infinities, subnormals, ties
+            x[i] = Float.intBitsToFloat(random.nextInt());
+        }
+        final int[] edges = {0x7fc0_0000, 0xffc0_0001, 0x7f80_0001, 0x7fff_ffff, 0x7f80_0000, 0xff80_0000,
+            0x3f80_8000, 0x3f81_8000, 0x7f7f_ffff, 0x0000_0001, 0x8000_0000, 0x0080_8000};
+        for (int i = 0; i < edges.length; i++) {
+            x[i * 3] = Float.intBitsToFloat(edges[i]);
+        }
+        final short[] vector = new short[n];
+        Bf16Simd.toBits(x, 0, vector, 0, n);
+        for (int i = 0; i < n; i++) {
+            assertThat(vector[i]).as("bf16 of bits %08x", Float.floatToRawIntBits(x[i]))
+                .isEqualTo(dev.zeroshard.sharding.numeric.Bf16.fromFloat(x[i]));
+        }
+    }
+
+    @Test
     void shouldMatchScalarExp2BitForBitWhenVectorised() {
         final int n = 1 << 16;
         final float[] t = new float[n];

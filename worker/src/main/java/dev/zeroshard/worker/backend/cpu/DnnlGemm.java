@@ -2,6 +2,8 @@ package dev.zeroshard.worker.backend.cpu;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.matmul;
@@ -12,8 +14,8 @@ import org.bytedeco.dnnl.stream;
 import org.bytedeco.dnnl.global.dnnl;
 
 /**
- * {@link Gemm} on oneDNN's matmul primitive (bytedeco's build), through {@link StagedGemm}'s
- * off-heap buffers: fp32 × fp32 → fp32, and bf16 × bf16 → fp32 on the CPU's bf16 instructions
+ * {@link Gemm} on oneDNN's matmul primitive (bytedeco's build), on {@link StagedGemm}'s off-heap
+ * operands: fp32 × fp32 → fp32, and bf16 × bf16 → fp32 on the CPU's bf16 instructions
  * (avx512_bf16 / AMX where present, an emulation elsewhere).
  *
  * <p>Transposes are strides in the memory descriptors (no copy); alpha is an {@code eltwise_linear}
@@ -32,7 +34,8 @@ public final class DnnlGemm extends StagedGemm {
     /** Shapes kept before the primitive cache is cleared. */
     static final int MAX_CACHED = 256;
 
-    private record Shape(boolean bf16, boolean transA, boolean transB, int m, int n, int k, float alpha, float beta) {
+    private record Shape(boolean bf16, boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, float alpha,
+        float beta) {
     }
 
     /** One ready primitive with its memory objects; the data handles are set per call. */
@@ -91,9 +94,9 @@ public final class DnnlGemm extends StagedGemm {
 
     @Override
     protected void multiply(final boolean bf16, final boolean transA, final boolean transB, final int m, final int n,
-        final int k, final float alpha, final OffHeapStaging a, final OffHeapStaging b, final float beta,
-        final OffHeapStaging c) {
-        final Shape shape = new Shape(bf16, transA, transB, m, n, k, alpha, beta);
+        final int k, final float alpha, final Pointer a, final int lda, final Pointer b, final int ldb,
+        final float beta, final FloatPointer c) {
+        final Shape shape = new Shape(bf16, transA, transB, m, n, k, lda, ldb, alpha, beta);
         Prepared prepared = cache.get(shape);
         if (prepared == null) {
             if (cache.size() >= MAX_CACHED) {
@@ -102,14 +105,9 @@ public final class DnnlGemm extends StagedGemm {
             prepared = prepare(shape);
             cache.put(shape, prepared);
         }
-        if (bf16) {
-            prepared.src.set_data_handle(a.shortPointer());
-            prepared.weights.set_data_handle(b.shortPointer());
-        } else {
-            prepared.src.set_data_handle(a.floatPointer());
-            prepared.weights.set_data_handle(b.floatPointer());
-        }
-        prepared.dst.set_data_handle(c.floatPointer());
+        prepared.src.set_data_handle(a);
+        prepared.weights.set_data_handle(b);
+        prepared.dst.set_data_handle(c);
         prepared.primitive.execute(cpuStream, prepared.args);
         cpuStream._wait();
     }
@@ -120,7 +118,7 @@ public final class DnnlGemm extends StagedGemm {
      * exists for this CPU and data type.
      */
     public synchronized String kernelName(final boolean bf16, final int m, final int n, final int k) {
-        return primitiveDesc(new Shape(bf16, false, false, m, n, k, 1f, 0f)).impl_info_str().getString();
+        return primitiveDesc(new Shape(bf16, false, false, m, n, k, k, n, 1f, 0f)).impl_info_str().getString();
     }
 
     private Prepared prepare(final Shape s) {
@@ -133,9 +131,9 @@ public final class DnnlGemm extends StagedGemm {
         final memory.data_type in = s.bf16() ? memory.data_type.bf16 : memory.data_type.f32;
         // row-major strides; a transposed operand is the stored matrix read with swapped strides
         final memory.desc srcDesc = new memory.desc(new long[] {s.m(), s.k()}, in,
-            s.transA() ? new long[] {1, s.m()} : new long[] {s.k(), 1});
+            s.transA() ? new long[] {1, s.lda()} : new long[] {s.lda(), 1});
         final memory.desc weightsDesc = new memory.desc(new long[] {s.k(), s.n()}, in,
-            s.transB() ? new long[] {1, s.k()} : new long[] {s.n(), 1});
+            s.transB() ? new long[] {1, s.ldb()} : new long[] {s.ldb(), 1});
         final memory.desc dstDesc = new memory.desc(new long[] {s.m(), s.n()}, memory.data_type.f32,
             new long[] {s.n(), 1});
         final primitive_attr attr = new primitive_attr();

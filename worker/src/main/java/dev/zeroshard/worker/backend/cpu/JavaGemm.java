@@ -61,28 +61,51 @@ public final class JavaGemm implements Gemm {
     }
 
     @Override
-    public synchronized void sgemm(final boolean transA, final boolean transB, final int m, final int n, final int k,
-        final float alpha, final float[] a, final int aOff, final int lda,
-        final float[] b, final int bOff, final int ldb,
-        final float beta, final float[] c, final int cOff, final int ldc) {
-        Gemm.checkArguments(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        run(transA, transB, m, n, k, alpha, a, null, aOff, lda, b, null, bOff, ldb, beta, c, cOff, ldc);
+    public synchronized void multiply(final boolean transA, final boolean transB, final int m, final int n,
+        final int k, final float alpha, final Operand a, final Operand b, final float beta, final float[] c,
+        final int cOff, final int ldc, final float[] bias, final int biasOff) {
+        Gemm.checkArguments(transA, transB, m, n, k, a, b, c, cOff, ldc, bias, biasOff);
+        final Operand ha = onHeap(a, transA ? k : m, transA ? m : k);
+        final Operand hb = onHeap(b, transB ? n : k, transB ? k : n);
+        run(transA, transB, m, n, k, alpha, ha.floats(), ha.bits(), (int)ha.offset(), ha.ld(), hb.floats(), hb.bits(),
+            (int)hb.offset(), hb.ld(), beta, c, cOff, ldc, bias, biasOff);
     }
 
-    @Override
-    public synchronized void bf16gemm(final boolean transA, final boolean transB, final int m, final int n, final int k,
-        final float alpha, final short[] a, final int aOff, final int lda,
-        final short[] b, final int bOff, final int ldb,
-        final float beta, final float[] c, final int cOff, final int ldc) {
-        Gemm.checkArguments(transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
-        run(transA, transB, m, n, k, alpha, null, a, aOff, lda, null, b, bOff, ldb, beta, c, cOff, ldc);
+    /** The operand as heap arrays: a heap buffer's own array, or a packed fp32 copy of a native buffer. */
+    private static Operand onHeap(final Operand x, final int rows, final int cols) {
+        if (x.buffer() instanceof MatrixBuffer.Heap heap) {
+            return heap.bits != null ? Operand.ofBits(heap.bits, (int)x.offset(), x.ld())
+                : Operand.of(heap.floats, (int)x.offset(), x.ld());
+        }
+        if (x.buffer() != null) {
+            final float[] packed = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                x.buffer().read(x.offset() + (long)r * x.ld(), packed, r * cols, cols);
+            }
+            return Operand.of(packed, 0, Math.max(1, cols));
+        }
+        return x;
+    }
+
+    /** C[i, :] += bias[biasOff, +n) for every row i < m; nothing when {@code bias} is null. */
+    static void addBias(final float[] c, final int cOff, final int ldc, final int m, final int n, final float[] bias,
+        final int biasOff) {
+        if (bias == null) {
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            final int ci = cOff + i * ldc;
+            for (int j = 0; j < n; j++) {
+                c[ci + j] += bias[biasOff + j];
+            }
+        }
     }
 
     /** Exactly one of {@code a}/{@code aBits} and of {@code b}/{@code bBits} is non-null. */
     private void run(final boolean transA, final boolean transB, final int m, final int n, final int k,
         final float alpha, final float[] a, final short[] aBits, final int aOff, final int lda,
         final float[] b, final short[] bBits, final int bOff, final int ldb,
-        final float beta, final float[] c, final int cOff, final int ldc) {
+        final float beta, final float[] c, final int cOff, final int ldc, final float[] bias, final int biasOff) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -90,6 +113,7 @@ public final class JavaGemm implements Gemm {
         final long macs = (long)m * n * Math.max(k, 1);
         final int threads = macs < MIN_PARALLEL_MACS ? 1 : parallel.threads();
         scaleRows(parallel, threads, beta, c, cOff, ldc, m, n);
+        addBias(c, cOff, ldc, m, n, bias, biasOff);
         if (k == 0 || alpha == 0f) {
             return;
         }

@@ -3,11 +3,8 @@ package dev.zeroshard.worker.backend.cpu;
 import dev.zeroshard.sharding.numeric.Bf16;
 
 import dev.zeroshard.worker.ops.Parallel;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.ShortPointer;
 
@@ -22,45 +19,33 @@ import org.bytedeco.javacpp.ShortPointer;
  * it is freed explicitly on growth, not left to the garbage collector.
  */
 final class OffHeapStaging {
-    private static final int ALIGN_BYTES = 64;
     /** Elements per parallel copy chunk: below this a copy runs on the calling thread. */
     private static final int MIN_COPY_CHUNK = 1 << 16;
 
-    private BytePointer memory;
-    private long capacityBytes;
+    private AlignedMemory memory;
     private FloatBuffer floats;
     private ShortBuffer shorts;
-    private FloatPointer floatPointer;
-    private ShortPointer shortPointer;
 
     /** Grows the buffer to at least {@code bytes} (contents undefined after growth). */
     void ensure(final long bytes) {
-        if (bytes > capacityBytes) {
-            if (bytes > Integer.MAX_VALUE - 2 * ALIGN_BYTES) {
-                throw new IllegalArgumentException("staging of " + bytes + " bytes > 2 GiB; split the product");
-            }
-            // alignedSlice also rounds the end down: allocate whole 64-byte units plus one for the start
-            final long grown = Math.min(Integer.MAX_VALUE - 2 * ALIGN_BYTES,
-                Math.max(bytes, capacityBytes + capacityBytes / 2) + ALIGN_BYTES - 1) / ALIGN_BYTES * ALIGN_BYTES;
+        final long capacity = memory == null ? 0 : memory.bytes;
+        if (bytes > capacity) {
+            final long grown = Math.min(AlignedMemory.MAX_BYTES, Math.max(bytes, capacity + capacity / 2));
             free();
-            memory = new BytePointer(grown + ALIGN_BYTES);
-            final ByteBuffer aligned = memory.asByteBuffer().alignedSlice(ALIGN_BYTES).order(ByteOrder.nativeOrder());
-            floats = aligned.asFloatBuffer();
-            shorts = aligned.asShortBuffer();
-            floatPointer = new FloatPointer(floats);
-            shortPointer = new ShortPointer(shorts);
-            capacityBytes = grown;
+            memory = new AlignedMemory(Math.max(bytes, grown), "a staged matrix (split the product)");
+            floats = memory.floats;
+            shorts = memory.shorts;
         }
     }
 
     /** The buffer as fp32, for the native call; valid until the next growth. */
     FloatPointer floatPointer() {
-        return floatPointer;
+        return memory.floatPointer;
     }
 
     /** The buffer as bf16 bits, for the native call; valid until the next growth. */
     ShortPointer shortPointer() {
-        return shortPointer;
+        return memory.shortPointer;
     }
 
     /** Packs the (rows, cols) matrix at {@code src[off]} with leading dimension {@code ld} into this buffer. */
@@ -134,10 +119,50 @@ final class OffHeapStaging {
         });
     }
 
-    /** Unpacks this buffer, a packed (rows, cols) fp32 matrix, into {@code dst[off]} with leading dimension ld. */
-    void copyOut(final float[] dst, final int off, final int ld, final int rows, final int cols) {
+    /**
+     * Packs the (rows, cols) matrix at {@code src[off]} with leading dimension {@code ld}, a buffer of
+     * another kind, as bf16 ({@code asBf16}, rounding fp32) or fp32 (widening bf16). The slow path, for
+     * operands whose buffer the library cannot read in place.
+     */
+    void copyIn(final MatrixBuffer src, final long off, final int ld, final int rows, final int cols,
+        final boolean asBf16) {
+        ensure((asBf16 ? 2L : 4L) * rows * cols);
+        final FloatBuffer f = floats;
+        final ShortBuffer sh = shorts;
+        Parallel.shared().forRange(rows, Math.max(1, MIN_COPY_CHUNK / Math.max(1, cols)), (from, to) -> {
+            final float[] row = new float[cols];
+            final short[] bits = new short[cols];
+            for (int r = from; r < to; r++) {
+                src.read(off + (long)r * ld, row, 0, cols);
+                if (asBf16) {
+                    Bf16.fromFloat(row, 0, bits, 0, cols);
+                    sh.put(r * cols, bits, 0, cols);
+                } else {
+                    f.put(r * cols, row, 0, cols);
+                }
+            }
+        });
+    }
+
+    /**
+     * Unpacks this buffer, a packed (rows, cols) fp32 matrix, into {@code dst[off]} with leading
+     * dimension ld, adding {@code bias[biasOff, +cols)} to every row when {@code bias} is not null.
+     */
+    void copyOut(final float[] dst, final int off, final int ld, final int rows, final int cols, final float[] bias,
+        final int biasOff) {
         final FloatBuffer src = floats;
-        if (ld == cols) {
+        if (bias != null) {
+            Parallel.shared().forRange(rows, Math.max(1, MIN_COPY_CHUNK / Math.max(1, cols)), (from, to) -> {
+                final float[] row = new float[cols];
+                final float[] b = new float[cols];
+                System.arraycopy(bias, biasOff, b, 0, cols);
+                for (int r = from; r < to; r++) {
+                    src.get(r * cols, row, 0, cols);
+                    addRow(row, b, cols);
+                    System.arraycopy(row, 0, dst, off + r * ld, cols);
+                }
+            });
+        } else if (ld == cols) {
             final int total = rows * cols;
             Parallel.shared().forRange(total, MIN_COPY_CHUNK, (from, to) -> src.get(from, dst, off + from, to - from));
         } else {
@@ -149,16 +174,20 @@ final class OffHeapStaging {
         }
     }
 
+    /** row[j] += bias[j]: zero-based arrays so that C2 vectorises the loop. */
+    private static void addRow(final float[] row, final float[] bias, final int cols) {
+        for (int j = 0; j < cols; j++) {
+            row[j] += bias[j];
+        }
+    }
+
     /** Frees the native memory; the staging may be used again (it reallocates). */
     void free() {
         if (memory != null) {
-            memory.deallocate();
+            memory.free();
             memory = null;
             floats = null;
-            floatPointer = null;
-            shortPointer = null;
             shorts = null;
-            capacityBytes = 0;
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.backend.cpu;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_full;
 
 /**
@@ -39,12 +41,11 @@ public final class OpenBlasGemm extends StagedGemm {
 
     @Override
     protected void multiply(final boolean bf16, final boolean transA, final boolean transB, final int m, final int n,
-        final int k, final float alpha, final OffHeapStaging a, final OffHeapStaging b, final float beta,
-        final OffHeapStaging c) {
+        final int k, final float alpha, final Pointer a, final int lda, final Pointer b, final int ldb,
+        final float beta, final FloatPointer c) {
         openblas_full.cblas_sgemm(openblas_full.CblasRowMajor,
             transA ? openblas_full.CblasTrans : openblas_full.CblasNoTrans,
             transB ? openblas_full.CblasTrans : openblas_full.CblasNoTrans,
-            m, n, k, alpha, a.floatPointer(), transA ? m : k, b.floatPointer(), transB ? k : n,
-            beta, c.floatPointer(), n);
+            m, n, k, alpha, new FloatPointer(a), lda, new FloatPointer(b), ldb, beta, c, n);
     }
 }

@@ -269,7 +269,10 @@ public final class GemmBench {
 
             @Override
             public void run(final Shape s) {
-                gemm.multiply(bf16, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, aStage, bStage, 0f, cStage);
+                gemm.multiply(bf16, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f,
+                    bf16 ? aStage.shortPointer() : aStage.floatPointer(), s.transA() ? s.m() : s.k(),
+                    bf16 ? bStage.shortPointer() : bStage.floatPointer(), s.transB() ? s.k() : s.n(), 0f,
+                    cStage.floatPointer());
             }
 
             @Override

@@ -77,6 +77,11 @@ abstract class GemmContract {
 
         /** The expected C (as doubles, full array) and, per element, a bound on the rounding error. */
         double[][] expected(final float[] aValues, final float[] bValues) {
+            return expected(aValues, bValues, null, 0);
+        }
+
+        /** As above, plus {@code bias[biasOff + j]} in column j when the bias is not null. */
+        double[][] expected(final float[] aValues, final float[] bValues, final float[] bias, final int biasOff) {
             final double[] value = new double[c.length];
             final double[] magnitude = new double[c.length];
             for (int idx = 0; idx < c.length; idx++) {
@@ -92,7 +97,8 @@ abstract class GemmContract {
                         abs += Math.abs(prod);
                     }
                     final int idx = cOff + i * ldc + j;
-                    final double old = beta == 0f ? 0 : (double)beta * c[idx];
+                    final double old = (beta == 0f ? 0 : (double)beta * c[idx])
+                        + (bias == null ? 0 : bias[biasOff + j]);
                     value[idx] = alpha * sum + old;
                     magnitude[idx] = Math.abs(alpha) * abs + Math.abs(old);
                 }
@@ -171,6 +177,77 @@ abstract class GemmContract {
                 }
             }
             assertThat(Math.sqrt(errorSquares / normSquares)).isLessThan(1e-2);
+        }
+    }
+
+    /** A copy of {@code x} in a buffer of the Gemm under test (fp32, or rounded to bf16). */
+    private MatrixBuffer buffer(final float[] x, final boolean bf16) {
+        final MatrixBuffer buffer = gemm().newBuffer(x.length, bf16);
+        buffer.write(0, x, 0, x.length);
+        return buffer;
+    }
+
+    /**
+     * {@link Gemm#multiply} with A in one of the Gemm's own buffers (read in place by the native
+     * ones) and B in a heap array, both in fp32 or both in bf16, plus a bias.
+     */
+    private void checkBufferOperands(final boolean transA, final boolean transB, final boolean bf16) {
+        final SplittableRandom random = new SplittableRandom(13);
+        for (final int[] size : SIZES) {
+            final Case t = new Case(random, transA, transB, size[0], size[1], size[2], 0.75f, bf16 ? 0f : 1f);
+            final float[] bias = random(random, 2 + t.n);
+            final float[] c = t.c.clone();
+            try (MatrixBuffer a = buffer(t.a, bf16)) {
+                gemm().multiply(transA, transB, t.m, t.n, t.k, t.alpha, Operand.of(a, t.aOff, t.lda),
+                    bf16 ? Operand.ofBits(bits(t.b), t.bOff, t.ldb) : Operand.of(t.b, t.bOff, t.ldb), t.beta, c,
+                    t.cOff, t.ldc, bias, 2);
+            }
+            final boolean rounded = bf16 || roundsFp32InputsToBf16();
+            assertClose(t, c, rounded ? t.expected(roundedToBf16(t.a), roundedToBf16(t.b), bias, 2)
+                : t.expected(t.a, t.b, bias, 2), 1e-5);
+        }
+    }
+
+    @Test
+    void shouldMatchTripleLoopWhenAIsInTheGemmsBuffer() {
+        checkBufferOperands(false, false, false);
+        checkBufferOperands(true, false, false);
+        checkBufferOperands(false, true, false);
+        checkBufferOperands(true, true, false);
+    }
+
+    @Test
+    void shouldMatchTripleLoopInBf16WhenAIsInTheGemmsBuffer() {
+        checkBufferOperands(false, false, true);
+        checkBufferOperands(true, false, true);
+        checkBufferOperands(false, true, true);
+        checkBufferOperands(true, true, true);
+    }
+
+    @Test
+    void shouldReadBuffersOfAnotherGemmAndMixedPrecisions() {
+        final SplittableRandom random = new SplittableRandom(17);
+        final Case t = new Case(random, false, true, 37, 53, 29, 1f, 0f);
+        final float[] c = t.c.clone();
+        // a heap buffer (JavaGemm's kind) as A, an fp32 array as B: fp32 product with A at bf16 precision
+        try (MatrixBuffer a = new JavaGemm().newBuffer(t.a.length, true)) {
+            a.write(0, t.a, 0, t.a.length);
+            gemm().multiply(false, true, t.m, t.n, t.k, 1f, Operand.of(a, t.aOff, t.lda), Operand.of(t.b, t.bOff, t.ldb),
+                0f, c, t.cOff, t.ldc, null, 0);
+        }
+        assertClose(t, c, t.expected(roundedToBf16(t.a), roundsFp32InputsToBf16() ? roundedToBf16(t.b) : t.b), 1e-5);
+    }
+
+    @Test
+    void shouldRoundTripValuesThroughItsBuffers() {
+        final float[] x = {1f, -2.5f, 3.1415927f, Float.NaN, Float.POSITIVE_INFINITY, 1e-40f, -0f};
+        for (final boolean bf16 : new boolean[] {false, true}) {
+            try (MatrixBuffer buffer = buffer(x, bf16)) {
+                final float[] back = new float[x.length];
+                buffer.read(0, back, 0, x.length);
+                assertThat(back).containsExactly(bf16 ? roundedToBf16(x) : x);
+                assertThatThrownBy(() -> buffer.write(5, x, 0, 3)).isInstanceOf(IndexOutOfBoundsException.class);
+            }
         }
     }
 
