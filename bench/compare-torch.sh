@@ -7,9 +7,9 @@
 # PyTorch side: bench/torch_train_step.py under /usr/bin/python3 (Debian's python3-torch), pinned to
 # OpenBLAS: this script puts the openblas-openmp directory first on LD_LIBRARY_PATH and then checks
 # that the libblas.so.3 PyTorch has mapped is OpenBLAS and runs at OpenBLAS speed; if not, it stops.
-# zeroshard side: `bin/zeroshard bench train --config C --precision P --threads N --json` (one JSON
-# line each, same shape as PyTorch's with "impl":"zeroshard"); if that command is missing the script
-# says so and prints the PyTorch side alone.
+# zeroshard side: `bin/zeroshard bench train --config C --precision P --threads N --json` with the
+# warm-up and timed steps PyTorch ran (one JSON line each, same shape as PyTorch's with
+# "impl":"zeroshard"); if that command is missing the script says so and prints the PyTorch side alone.
 # GFLOP/s in the table are computed for both sides with one formula, tools/reference/tiny_gpt2.py
 # flops_per_step: 6 * N * tokens + 12 * L * T * C * tokens per step (N = parameters that take part in
 # a matmul; attention counted over the full T x T), divided by the step time.
@@ -87,8 +87,20 @@ if [[ -z "$zs_note" ]]; then
   IFS=, read -r -a precision_list <<<"$precisions"
   for c in "${config_list[@]}"; do
     for p in "${precision_list[@]}"; do
+      # the warm-up and timed steps PyTorch ran for this config (its per-config defaults, or --steps)
+      read -r warmup timed < <("$python" - "$results/pytorch.jsonl" "$c" "$p" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("config") == sys.argv[2] and r.get("precision") == sys.argv[3]:
+        print(r["warmup"], r["steps"])
+        break
+else:
+    print(2, 5)
+PY
+)
       if "$zeroshard" bench train --config "$c" --precision "$p" --threads "$threads" --json \
-          >"$results/zs-out.txt" 2>"$results/zs-err.txt"; then
+          --warmup "$warmup" --steps "$timed" >"$results/zs-out.txt" 2>"$results/zs-err.txt"; then
         grep '^{' "$results/zs-out.txt" | tee -a "$results/zeroshard.jsonl" >&2 || true
       else
         echo "compare-torch: zeroshard bench train --config $c --precision $p failed:" >&2

@@ -30,11 +30,12 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "reference"))
 import torch_env  # noqa: E402
 from tiny_gpt2 import GptConfig, Gpt2, decay_groups, flops_per_step, init_weights, param_count  # noqa: E402
 
-# name: (model config, batch size, sequence length, default warm-up steps, default timed steps)
+# name: (model config, batch size, sequence length, default warm-up steps, default timed steps); compare-torch.sh
+# gives zeroshard the same warm-up and timed steps that PyTorch ran
 CONFIGS = {
     "tiny": (GptConfig(vocab_size=256, n_positions=64, n_embd=64, n_layer=2, n_head=4), 8, 64, 5, 30),
-    "small": (GptConfig(vocab_size=256, n_positions=256, n_embd=256, n_layer=4, n_head=8), 8, 256, 3, 10),
-    "gpt2s": (GptConfig(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12), 4, 256, 1, 5),
+    "small": (GptConfig(vocab_size=256, n_positions=256, n_embd=256, n_layer=4, n_head=8), 8, 256, 5, 15),
+    "gpt2s": (GptConfig(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12), 4, 256, 2, 5),
 }
 ADAMW = {"lr": 1e-3, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 0.1}
 MIB = 1024.0

@@ -2,7 +2,10 @@ package dev.zeroshard.worker.ops;
 
 import java.util.Arrays;
 
-/** LayerNorm over the last dimension, with the statistics forward saves for backward. */
+/**
+ * LayerNorm over the last dimension, with the statistics forward saves for backward. Rows run in
+ * parallel; each row's vector body is {@link LayerNormSimd} where the Vector API is present.
+ */
 public final class LayerNorm {
     private LayerNorm() {
     }
@@ -16,8 +19,17 @@ public final class LayerNorm {
         final float[] rstd, final int rstdOff, final float[] inp, final int inpOff, final float[] params,
         final int weightOff, final int biasOff, final int N, final int C, final float eps) {
         Parallel.shared().forRange(N, 8, (from, to) -> {
+            final float[] lanes = Simd.ENABLED ? new float[LayerNormSimd.lanes()] : null;
+            final float[] stats = new float[2];
             for (int n = from; n < to; n++) {
                 final int x = inpOff + n * C;
+                if (Simd.ENABLED) {
+                    LayerNormSimd.forwardRow(out, outOff + n * C, inp, x, params, weightOff, biasOff, C, eps, stats,
+                        lanes);
+                    mean[meanOff + n] = stats[0];
+                    rstd[rstdOff + n] = stats[1];
+                    continue;
+                }
                 float sum = 0f;
                 for (int c = 0; c < C; c++) {
                     sum += inp[x + c];
@@ -53,6 +65,7 @@ public final class LayerNorm {
         // partials: per block, C sums for dweight then C for dbias
         Arrays.fill(scratch, 0, blocks * 2 * C, 0f);
         Parallel.shared().forRange(blocks, (b0, b1) -> {
+            final float[] lanes = Simd.ENABLED ? new float[LayerNormSimd.lanes()] : null;
             for (int block = b0; block < b1; block++) {
                 final int dw = block * 2 * C;
                 final int db = dw + C;
@@ -62,6 +75,11 @@ public final class LayerNorm {
                     final int d = doutOff + n * C;
                     final float m = mean[meanOff + n];
                     final float s = rstd[rstdOff + n];
+                    if (Simd.ENABLED) {
+                        LayerNormSimd.backwardRow(dinp, dinpOff + n * C, scratch, dw, db, dout, d, inp, x, params,
+                            weightOff, m, s, C, lanes);
+                        continue;
+                    }
                     float dnormMean = 0f;
                     float dnormNormMean = 0f;
                     for (int c = 0; c < C; c++) {
