@@ -366,10 +366,8 @@ public final class CpuGpt implements GptModel, AutoCloseable {
             // attention: dres now holds d(residual2), which is d(attproj) and, passed through, d(x)
             linearBackward(a.datty, pb, gb, layout.offset(ATTN_PROJ_WEIGHT, l), layout.offset(ATTN_PROJ_BIAS, l),
                 dres, Operand.of(a.attyInput, btc, C), BT, C, C);
-            Arrays.fill(a.dqkv, 0f);
-            lap(Op.ZERO_FILL);
             FlashAttention.backward(a.dqkv, 0, a.datty, 0, a.atty, btc, a.lse, l * B * NH * T, a.qkv,
-                l * BT * 3 * C, B, T, C, NH);
+                l * BT * 3 * C, B, T, C, NH, false);
             lap(Op.ATTENTION);
             linearBackward(a.dln, pb, gb, layout.offset(ATTN_QKV_WEIGHT, l), layout.offset(ATTN_QKV_BIAS, l), a.dqkv,
                 Operand.of(a.ln1, btc, C), BT, C, 3 * C);

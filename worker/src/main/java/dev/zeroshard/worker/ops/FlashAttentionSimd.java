@@ -1,6 +1,7 @@
 package dev.zeroshard.worker.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
@@ -107,25 +108,32 @@ final class FlashAttentionSimd {
                     // row r sees keys [j0, i0 + r]: at least one, as j0 <= i0 (both multiples of TILE_QUERIES)
                     final int visible = Math.min(keys, i0 + r + 1 - j0);
                     final int row = r * TILE_KEYS;
-                    Arrays.fill(s, row + visible, row + keys, Float.NEGATIVE_INFINITY);
+                    // vectors before `last` are all visible; lanes of `last` past `visible` are masked;
+                    // vectors after it are masked whole and only zeroed
+                    final int last = (visible - 1) / LANES * LANES;
+                    final VectorMask<Float> lastVisible = F.indexInRange(last, visible);
                     FloatVector max = FloatVector.broadcast(F, rowMax[r]);
-                    for (int c = 0; c < keys; c += LANES) {
+                    for (int c = 0; c < last; c += LANES) {
                         max = max.max(FloatVector.fromArray(F, s, row + c));
                     }
+                    max = max.max(FloatVector.fromArray(F, s, row + last).blend(Float.NEGATIVE_INFINITY,
+                        lastVisible.not()));
                     final float newMax = max.reduceLanes(VectorOperators.MAX);
                     // rescales what the row gathered under its previous maximum (2^-126 times a zero sum
                     // on the first tile)
                     final float alpha = Simd.exp2(rowMax[r] - newMax);
                     final FloatVector shift = FloatVector.broadcast(F, newMax);
-                    for (int c = 0; c < keys; c += LANES) {
-                        SimdMath.exp2(FloatVector.fromArray(F, s, row + c).sub(shift)).intoArray(s, row + c);
-                    }
-                    // 2^(−∞) is clamped to 2^-126, not 0: masked entries are zeroed before the sum
-                    Arrays.fill(s, row + visible, row + keys, 0f);
                     FloatVector sum = FloatVector.zero(F);
-                    for (int c = 0; c < keys; c += LANES) {
-                        sum = sum.add(FloatVector.fromArray(F, s, row + c));
+                    for (int c = 0; c < last; c += LANES) {
+                        final FloatVector e = SimdMath.exp2(FloatVector.fromArray(F, s, row + c).sub(shift));
+                        e.intoArray(s, row + c);
+                        sum = sum.add(e);
                     }
+                    final FloatVector e = SimdMath.exp2(FloatVector.fromArray(F, s, row + last).sub(shift))
+                        .blend(0f, lastVisible.not());
+                    e.intoArray(s, row + last);
+                    sum = sum.add(e);
+                    zero(s, row + last + LANES, row + keys);
                     rowSum[r] = rowSum[r] * alpha + sumLanes(sum, sc.lanes);
                     rowMax[r] = newMax;
                     if (alpha != 1f) {
@@ -221,13 +229,21 @@ final class FlashAttentionSimd {
                     final int row = r * TILE_KEYS;
                     final FloatVector shift = FloatVector.broadcast(F, rowLse[r]);
                     final FloatVector dot = FloatVector.broadcast(F, rowDot[r]);
-                    for (int c = 0; c < keys; c += LANES) {
+                    // as in forward: whole visible vectors, then the partly visible `last`, then zeros
+                    final int last = (visible - 1) / LANES * LANES;
+                    for (int c = 0; c < last; c += LANES) {
                         final FloatVector pv = SimdMath.exp2(FloatVector.fromArray(F, p, row + c).sub(shift));
                         pv.intoArray(p, row + c);
                         pv.mul(FloatVector.fromArray(F, ds, row + c).sub(dot)).mul(scale).intoArray(ds, row + c);
                     }
-                    Arrays.fill(p, row + visible, row + keys, 0f);
-                    Arrays.fill(ds, row + visible, row + keys, 0f);
+                    final VectorMask<Float> masked = F.indexInRange(last, visible).not();
+                    final FloatVector pv = SimdMath.exp2(FloatVector.fromArray(F, p, row + last).sub(shift))
+                        .blend(0f, masked);
+                    pv.intoArray(p, row + last);
+                    pv.mul(FloatVector.fromArray(F, ds, row + last).sub(dot)).mul(scale).blend(0f, masked)
+                        .intoArray(ds, row + last);
+                    zero(p, row + last + LANES, row + keys);
+                    zero(ds, row + last + LANES, row + keys);
                 }
                 // dv_j += Σ_r P[r][j] dO_r ; dk_j += Σ_r dS[r][j] q_r (dS carries the scale);
                 // dq_r += Σ_j dS[r][j] k_j
@@ -243,6 +259,14 @@ final class FlashAttentionSimd {
             final int dst = gradBase + t * C3;
             store(dqkv, dst + C, dk, t * hsPad, hs, accumulate);
             store(dqkv, dst + 2 * C, dv, t * hsPad, hs, accumulate);
+        }
+    }
+
+    /** x[from, to) = 0, with whole vectors ({@code to - from} is a multiple of LANES). */
+    private static void zero(final float[] x, final int from, final int to) {
+        final FloatVector zero = FloatVector.zero(F);
+        for (int c = from; c < to; c += LANES) {
+            zero.intoArray(x, c);
         }
     }
 
