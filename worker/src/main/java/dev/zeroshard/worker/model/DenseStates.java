@@ -1,7 +1,6 @@
 package dev.zeroshard.worker.model;
 
 import dev.zeroshard.worker.ops.Bf16Convert;
-import dev.zeroshard.worker.ops.Bf16Rounding;
 
 import java.util.Arrays;
 
@@ -35,8 +34,7 @@ public final class DenseStates implements ModelStates {
     /** Refreshes the bf16 weights (and rounds the fp32 ones to bf16 values) after the parameters changed. */
     public void parametersChanged() {
         if (paramBits != null) {
-            Bf16Rounding.roundInPlace(params, 0, params.length);
-            Bf16Convert.toBits(params, 0, paramBits, 0, params.length);
+            Bf16Convert.toBitsRoundingSource(params, 0, paramBits, 0, params.length);
         }
     }
 

@@ -42,4 +42,24 @@ public final class Bf16Convert {
             }
         });
     }
+
+    /**
+     * As {@link #toBits}, and also rounds src in place to the same bf16 values (one pass): for fp32
+     * compute weights that must hold exactly what their bf16 copy holds.
+     */
+    public static void toBitsRoundingSource(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length) {
+        Bf16.checkRange(src.length, srcOff, dst.length, dstOff, length);
+        Parallel.shared().forRange(length, CHUNK, (from, to) -> {
+            if (Simd.ENABLED) {
+                Bf16Simd.toBitsRoundingSource(src, srcOff + from, dst, dstOff + from, to - from);
+            } else {
+                for (int i = from; i < to; i++) {
+                    final short bits = Bf16.fromFloat(src[srcOff + i]);
+                    dst[dstOff + i] = bits;
+                    src[srcOff + i] = Bf16.toFloat(bits);
+                }
+            }
+        });
+    }
 }

@@ -27,6 +27,17 @@ final class Bf16Simd {
 
     /** dst[dstOff, +length) = bf16 bits of src[srcOff, +length). */
     static void toBits(final float[] src, final int srcOff, final short[] dst, final int dstOff, final int length) {
+        convert(src, srcOff, dst, dstOff, length, false);
+    }
+
+    /** As {@link #toBits}, and src rounded in place to the same bf16 values. */
+    static void toBitsRoundingSource(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length) {
+        convert(src, srcOff, dst, dstOff, length, true);
+    }
+
+    private static void convert(final float[] src, final int srcOff, final short[] dst, final int dstOff,
+        final int length, final boolean roundSource) {
         final int lanes = F.length();
         int i = 0;
         for (; i + lanes <= length; i += lanes) {
@@ -36,9 +47,16 @@ final class Bf16Simd {
             final VectorMask<Integer> nan = x.and(0x7fff_ffff).compare(VectorOperators.GT, 0x7f80_0000);
             final IntVector bits = rounded.blend(high.or(0x40), nan);
             ((ShortVector)bits.castShape(S, 0)).intoArray(dst, dstOff + i);
+            if (roundSource) {
+                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(src, srcOff + i);
+            }
         }
         for (; i < length; i++) {
-            dst[dstOff + i] = Bf16.fromFloat(src[srcOff + i]);
+            final short bits = Bf16.fromFloat(src[srcOff + i]);
+            dst[dstOff + i] = bits;
+            if (roundSource) {
+                src[srcOff + i] = Bf16.toFloat(bits);
+            }
         }
     }
 }

@@ -11,9 +11,9 @@ package dev.zeroshard.worker.ops;
  * The same twinning makes a value independent of whether it fell in a vector body or a loop tail,
  * hence of the thread split.
  */
-final class Simd {
+public final class Simd {
     /** True where {@code jdk.incubator.vector} is in the boot layer (and so readable by our code). */
-    static final boolean ENABLED = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+    public static final boolean ENABLED = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
         && !Boolean.getBoolean("zeroshard.simd.disabled");
 
     static final float LOG2_E = 1.44269504f;

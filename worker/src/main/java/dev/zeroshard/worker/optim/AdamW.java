@@ -1,6 +1,7 @@
 package dev.zeroshard.worker.optim;
 
 import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.ops.Simd;
 
 /**
  * One Adam step over a contiguous range of the flat buffer, in fp32, in the order of operations
@@ -40,7 +41,9 @@ public final class AdamW {
         final float oneMinusBeta2 = (float)(1.0 - beta2);
         final float epsilon = (float)eps;
         Parallel.shared().forRange(length, 8192, (from, to) -> {
-            for (int i = from; i < to; i++) {
+            final int tail = Simd.ENABLED ? AdamWSimd.step(param, paramOff, grad, gradOff, m, v, stateOff, from, to,
+                l2Decay, b1, oneMinusBeta1, b2, oneMinusBeta2, biasCorrection2Sqrt, epsilon, decay, stepSize) : from;
+            for (int i = tail; i < to; i++) {
                 final int p = paramOff + i;
                 final int s = stateOff + i;
                 final float w = param[p];

@@ -28,9 +28,15 @@ class SimdTest {
         }
         final short[] vector = new short[n];
         Bf16Simd.toBits(x, 0, vector, 0, n);
+        final float[] rounded = x.clone();
+        final short[] roundingBits = new short[n];
+        Bf16Simd.toBitsRoundingSource(rounded, 0, roundingBits, 0, n);
         for (int i = 0; i < n; i++) {
-            assertThat(vector[i]).as("bf16 of bits %08x", Float.floatToRawIntBits(x[i]))
-                .isEqualTo(dev.zeroshard.sharding.numeric.Bf16.fromFloat(x[i]));
+            final short expected = dev.zeroshard.sharding.numeric.Bf16.fromFloat(x[i]);
+            assertThat(vector[i]).as("bf16 of bits %08x", Float.floatToRawIntBits(x[i])).isEqualTo(expected);
+            assertThat(roundingBits[i]).isEqualTo(expected);
+            assertThat(Float.floatToRawIntBits(rounded[i])).as("source rounded in place")
+                .isEqualTo(expected << 16);
         }
     }
 
