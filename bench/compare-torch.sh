@@ -92,7 +92,7 @@ if [[ -z "$zs_note" ]]; then
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r.get("config") == sys.argv[2] and r.get("precision") == sys.argv[3]:
+    if r.get("config") == sys.argv[2] and r.get("precision") == sys.argv[3] and "warmup" in r:
         print(r["warmup"], r["steps"])
         break
 else:
