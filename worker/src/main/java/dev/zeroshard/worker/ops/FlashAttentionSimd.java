@@ -11,7 +11,7 @@ import static dev.zeroshard.worker.ops.SimdMath.LANES;
 
 /**
  * {@link FlashAttention} on the Vector API. Every tile product is a small row-major GEMM run by one
- * of two register-blocked micro-kernels (4 rows × 2 vectors of accumulators, the inner dimension
+ * of two register-blocked micro-kernels (8 rows × 2 vectors of accumulators, the inner dimension
  * streamed): {@link #multiply} for C (+)= A·B and {@link #multiplyTransposed} for C += Aᵀ·B. A
  * tile of {@link #TILE_QUERIES} queries meets tiles of up to {@link #TILE_KEYS} keys; with GPT-2's
  * T ≤ 1024 that is one to four key tiles per query tile.
@@ -27,7 +27,7 @@ import static dev.zeroshard.worker.ops.SimdMath.LANES;
 final class FlashAttentionSimd {
     /** Columns per micro-tile: two vectors. */
     static final int BLOCK = 2 * LANES;
-    /** Query rows per tile: a multiple of the micro-kernel's 4 rows and of {@link #BLOCK}. */
+    /** Query rows per tile: a multiple of the micro-kernel's 8 rows and of {@link #BLOCK}. */
     static final int TILE_QUERIES = Math.max(32, BLOCK);
     /** Keys per tile: a (TILE_QUERIES, TILE_KEYS) score tile is 32 KiB, at home in L1/L2. */
     static final int TILE_KEYS = 8 * TILE_QUERIES;
@@ -294,22 +294,31 @@ final class FlashAttentionSimd {
 
     /**
      * C (m,n) = A (m,k) · B (k,n), or C += A·B when {@code accumulate}; row-major with leading
-     * dimensions; m a multiple of 4 and n of {@link #BLOCK}. A 4×BLOCK tile of C stays in eight vector
-     * registers while k streams: per step two vector loads of B, four broadcasts of A, eight FMAs.
+     * dimensions; m a multiple of 8 and n of {@link #BLOCK}. An 8×BLOCK tile of C stays in sixteen
+     * vector registers while k streams: per step two vector loads of B, eight broadcasts of A, sixteen
+     * FMAs (enough independent accumulators to cover the FMA latency on two pipes).
      */
     static void multiply(final float[] c, final int cOff, final int ldc, final float[] a, final int aOff,
                          final int lda, final float[] b, final int bOff, final int ldb, final int m, final int n,
                          final int k, final boolean accumulate) {
-        for (int i = 0; i < m; i += 4) {
+        for (int i = 0; i < m; i += 8) {
             final int a0 = aOff + i * lda;
             final int a1 = a0 + lda;
             final int a2 = a1 + lda;
             final int a3 = a2 + lda;
+            final int a4 = a3 + lda;
+            final int a5 = a4 + lda;
+            final int a6 = a5 + lda;
+            final int a7 = a6 + lda;
             for (int j = 0; j < n; j += BLOCK) {
                 final int c0 = cOff + i * ldc + j;
                 final int c1 = c0 + ldc;
                 final int c2 = c1 + ldc;
                 final int c3 = c2 + ldc;
+                final int c4 = c3 + ldc;
+                final int c5 = c4 + ldc;
+                final int c6 = c5 + ldc;
+                final int c7 = c6 + ldc;
                 FloatVector x00 = accumulate ? FloatVector.fromArray(F, c, c0) : FloatVector.zero(F);
                 FloatVector x01 = accumulate ? FloatVector.fromArray(F, c, c0 + LANES) : FloatVector.zero(F);
                 FloatVector x10 = accumulate ? FloatVector.fromArray(F, c, c1) : FloatVector.zero(F);
@@ -318,22 +327,42 @@ final class FlashAttentionSimd {
                 FloatVector x21 = accumulate ? FloatVector.fromArray(F, c, c2 + LANES) : FloatVector.zero(F);
                 FloatVector x30 = accumulate ? FloatVector.fromArray(F, c, c3) : FloatVector.zero(F);
                 FloatVector x31 = accumulate ? FloatVector.fromArray(F, c, c3 + LANES) : FloatVector.zero(F);
+                FloatVector x40 = accumulate ? FloatVector.fromArray(F, c, c4) : FloatVector.zero(F);
+                FloatVector x41 = accumulate ? FloatVector.fromArray(F, c, c4 + LANES) : FloatVector.zero(F);
+                FloatVector x50 = accumulate ? FloatVector.fromArray(F, c, c5) : FloatVector.zero(F);
+                FloatVector x51 = accumulate ? FloatVector.fromArray(F, c, c5 + LANES) : FloatVector.zero(F);
+                FloatVector x60 = accumulate ? FloatVector.fromArray(F, c, c6) : FloatVector.zero(F);
+                FloatVector x61 = accumulate ? FloatVector.fromArray(F, c, c6 + LANES) : FloatVector.zero(F);
+                FloatVector x70 = accumulate ? FloatVector.fromArray(F, c, c7) : FloatVector.zero(F);
+                FloatVector x71 = accumulate ? FloatVector.fromArray(F, c, c7 + LANES) : FloatVector.zero(F);
                 int bp = bOff + j;
                 for (int p = 0; p < k; p++, bp += ldb) {
                     final FloatVector b0 = FloatVector.fromArray(F, b, bp);
                     final FloatVector b1 = FloatVector.fromArray(F, b, bp + LANES);
                     final FloatVector y0 = FloatVector.broadcast(F, a[a0 + p]);
-                    final FloatVector y1 = FloatVector.broadcast(F, a[a1 + p]);
-                    final FloatVector y2 = FloatVector.broadcast(F, a[a2 + p]);
-                    final FloatVector y3 = FloatVector.broadcast(F, a[a3 + p]);
                     x00 = b0.fma(y0, x00);
                     x01 = b1.fma(y0, x01);
+                    final FloatVector y1 = FloatVector.broadcast(F, a[a1 + p]);
                     x10 = b0.fma(y1, x10);
                     x11 = b1.fma(y1, x11);
+                    final FloatVector y2 = FloatVector.broadcast(F, a[a2 + p]);
                     x20 = b0.fma(y2, x20);
                     x21 = b1.fma(y2, x21);
+                    final FloatVector y3 = FloatVector.broadcast(F, a[a3 + p]);
                     x30 = b0.fma(y3, x30);
                     x31 = b1.fma(y3, x31);
+                    final FloatVector y4 = FloatVector.broadcast(F, a[a4 + p]);
+                    x40 = b0.fma(y4, x40);
+                    x41 = b1.fma(y4, x41);
+                    final FloatVector y5 = FloatVector.broadcast(F, a[a5 + p]);
+                    x50 = b0.fma(y5, x50);
+                    x51 = b1.fma(y5, x51);
+                    final FloatVector y6 = FloatVector.broadcast(F, a[a6 + p]);
+                    x60 = b0.fma(y6, x60);
+                    x61 = b1.fma(y6, x61);
+                    final FloatVector y7 = FloatVector.broadcast(F, a[a7 + p]);
+                    x70 = b0.fma(y7, x70);
+                    x71 = b1.fma(y7, x71);
                 }
                 x00.intoArray(c, c0);
                 x01.intoArray(c, c0 + LANES);
@@ -343,24 +372,36 @@ final class FlashAttentionSimd {
                 x21.intoArray(c, c2 + LANES);
                 x30.intoArray(c, c3);
                 x31.intoArray(c, c3 + LANES);
+                x40.intoArray(c, c4);
+                x41.intoArray(c, c4 + LANES);
+                x50.intoArray(c, c5);
+                x51.intoArray(c, c5 + LANES);
+                x60.intoArray(c, c6);
+                x61.intoArray(c, c6 + LANES);
+                x70.intoArray(c, c7);
+                x71.intoArray(c, c7 + LANES);
             }
         }
     }
 
     /**
      * C (m,n) += Aᵀ · B with A stored (k,m) and B (k,n), row-major with leading dimensions; m a
-     * multiple of 4 and n of {@link #BLOCK}. The micro-kernel of {@link #multiply}, with the four
+     * multiple of 8 and n of {@link #BLOCK}. The micro-kernel of {@link #multiply}, with the eight
      * broadcasts taken along a row of A.
      */
     static void multiplyTransposed(final float[] c, final int cOff, final int ldc, final float[] a, final int aOff,
                                    final int lda, final float[] b, final int bOff, final int ldb, final int m,
                                    final int n, final int k) {
-        for (int i = 0; i < m; i += 4) {
+        for (int i = 0; i < m; i += 8) {
             for (int j = 0; j < n; j += BLOCK) {
                 final int c0 = cOff + i * ldc + j;
                 final int c1 = c0 + ldc;
                 final int c2 = c1 + ldc;
                 final int c3 = c2 + ldc;
+                final int c4 = c3 + ldc;
+                final int c5 = c4 + ldc;
+                final int c6 = c5 + ldc;
+                final int c7 = c6 + ldc;
                 FloatVector x00 = FloatVector.fromArray(F, c, c0);
                 FloatVector x01 = FloatVector.fromArray(F, c, c0 + LANES);
                 FloatVector x10 = FloatVector.fromArray(F, c, c1);
@@ -369,23 +410,43 @@ final class FlashAttentionSimd {
                 FloatVector x21 = FloatVector.fromArray(F, c, c2 + LANES);
                 FloatVector x30 = FloatVector.fromArray(F, c, c3);
                 FloatVector x31 = FloatVector.fromArray(F, c, c3 + LANES);
+                FloatVector x40 = FloatVector.fromArray(F, c, c4);
+                FloatVector x41 = FloatVector.fromArray(F, c, c4 + LANES);
+                FloatVector x50 = FloatVector.fromArray(F, c, c5);
+                FloatVector x51 = FloatVector.fromArray(F, c, c5 + LANES);
+                FloatVector x60 = FloatVector.fromArray(F, c, c6);
+                FloatVector x61 = FloatVector.fromArray(F, c, c6 + LANES);
+                FloatVector x70 = FloatVector.fromArray(F, c, c7);
+                FloatVector x71 = FloatVector.fromArray(F, c, c7 + LANES);
                 int ap = aOff + i;
                 int bp = bOff + j;
                 for (int p = 0; p < k; p++, ap += lda, bp += ldb) {
                     final FloatVector b0 = FloatVector.fromArray(F, b, bp);
                     final FloatVector b1 = FloatVector.fromArray(F, b, bp + LANES);
                     final FloatVector y0 = FloatVector.broadcast(F, a[ap]);
-                    final FloatVector y1 = FloatVector.broadcast(F, a[ap + 1]);
-                    final FloatVector y2 = FloatVector.broadcast(F, a[ap + 2]);
-                    final FloatVector y3 = FloatVector.broadcast(F, a[ap + 3]);
                     x00 = b0.fma(y0, x00);
                     x01 = b1.fma(y0, x01);
+                    final FloatVector y1 = FloatVector.broadcast(F, a[ap + 1]);
                     x10 = b0.fma(y1, x10);
                     x11 = b1.fma(y1, x11);
+                    final FloatVector y2 = FloatVector.broadcast(F, a[ap + 2]);
                     x20 = b0.fma(y2, x20);
                     x21 = b1.fma(y2, x21);
+                    final FloatVector y3 = FloatVector.broadcast(F, a[ap + 3]);
                     x30 = b0.fma(y3, x30);
                     x31 = b1.fma(y3, x31);
+                    final FloatVector y4 = FloatVector.broadcast(F, a[ap + 4]);
+                    x40 = b0.fma(y4, x40);
+                    x41 = b1.fma(y4, x41);
+                    final FloatVector y5 = FloatVector.broadcast(F, a[ap + 5]);
+                    x50 = b0.fma(y5, x50);
+                    x51 = b1.fma(y5, x51);
+                    final FloatVector y6 = FloatVector.broadcast(F, a[ap + 6]);
+                    x60 = b0.fma(y6, x60);
+                    x61 = b1.fma(y6, x61);
+                    final FloatVector y7 = FloatVector.broadcast(F, a[ap + 7]);
+                    x70 = b0.fma(y7, x70);
+                    x71 = b1.fma(y7, x71);
                 }
                 x00.intoArray(c, c0);
                 x01.intoArray(c, c0 + LANES);
@@ -395,6 +456,14 @@ final class FlashAttentionSimd {
                 x21.intoArray(c, c2 + LANES);
                 x30.intoArray(c, c3);
                 x31.intoArray(c, c3 + LANES);
+                x40.intoArray(c, c4);
+                x41.intoArray(c, c4 + LANES);
+                x50.intoArray(c, c5);
+                x51.intoArray(c, c5 + LANES);
+                x60.intoArray(c, c6);
+                x61.intoArray(c, c6 + LANES);
+                x70.intoArray(c, c7);
+                x71.intoArray(c, c7 + LANES);
             }
         }
     }
