@@ -134,7 +134,7 @@ final class FlashAttentionSimd {
                     e.intoArray(s, row + last);
                     sum = sum.add(e);
                     zero(s, row + last + LANES, row + keys);
-                    rowSum[r] = rowSum[r] * alpha + sumLanes(sum, sc.lanes);
+                    rowSum[r] = rowSum[r] * alpha + SimdMath.sumLanes(sum, sc.lanes);
                     rowMax[r] = newMax;
                     if (alpha != 1f) {
                         for (int d = 0; d < hsPad; d += LANES) {
@@ -280,16 +280,6 @@ final class FlashAttentionSimd {
         } else {
             System.arraycopy(src, srcOff, dst, dstOff, n);
         }
-    }
-
-    /** The lanes of {@code v} added in lane order (reproducible, unlike {@code reduceLanes(ADD)}). */
-    private static float sumLanes(final FloatVector v, final float[] lanes) {
-        v.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int i = 0; i < LANES; i++) {
-            sum += lanes[i];
-        }
-        return sum;
     }
 
     /**

@@ -41,10 +41,7 @@ public final class LayerNorm {
                     var += d * d;
                 }
                 final float s = (float)(1.0 / Math.sqrt(var / C + eps));
-                final int o = outOff + n * C;
-                for (int c = 0; c < C; c++) {
-                    out[o + c] = (inp[x + c] - m) * s * params[weightOff + c] + params[biasOff + c];
-                }
+                normalizeColumns(out, outOff + n * C, inp, x, params, weightOff, biasOff, m, s, 0, C);
                 mean[meanOff + n] = m;
                 rstd[rstdOff + n] = s;
             }
@@ -66,6 +63,7 @@ public final class LayerNorm {
         Arrays.fill(scratch, 0, blocks * 2 * C, 0f);
         Parallel.shared().forRange(blocks, (b0, b1) -> {
             final float[] lanes = Simd.ENABLED ? new float[LayerNormSimd.lanes()] : null;
+            final float[] sums = new float[2];
             for (int block = b0; block < b1; block++) {
                 final int dw = block * 2 * C;
                 final int db = dw + C;
@@ -80,24 +78,13 @@ public final class LayerNorm {
                             weightOff, m, s, C, lanes);
                         continue;
                     }
-                    float dnormMean = 0f;
-                    float dnormNormMean = 0f;
-                    for (int c = 0; c < C; c++) {
-                        final float norm = (inp[x + c] - m) * s;
-                        final float dnorm = params[weightOff + c] * dout[d + c];
-                        dnormMean += dnorm;
-                        dnormNormMean += dnorm * norm;
-                    }
-                    dnormMean /= C;
-                    dnormNormMean /= C;
-                    final int di = dinpOff + n * C;
-                    for (int c = 0; c < C; c++) {
-                        final float norm = (inp[x + c] - m) * s;
-                        final float dnorm = params[weightOff + c] * dout[d + c];
-                        scratch[db + c] += dout[d + c];
-                        scratch[dw + c] += norm * dout[d + c];
-                        dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
-                    }
+                    sums[0] = 0f;
+                    sums[1] = 0f;
+                    sumColumns(sums, dout, d, inp, x, params, weightOff, m, s, 0, C);
+                    final float dnormMean = sums[0] / C;
+                    final float dnormNormMean = sums[1] / C;
+                    backwardColumns(dinp, dinpOff + n * C, scratch, dw, db, dout, d, inp, x, params, weightOff, m, s,
+                        dnormMean, dnormNormMean, 0, C);
                 }
             }
         });
@@ -107,6 +94,46 @@ public final class LayerNorm {
                 grads[dweightOff + c] += scratch[dw + c];
                 grads[dbiasOff + c] += scratch[dw + C + c];
             }
+        }
+    }
+
+    /** out[o + c] = (inp[x + c] - mean) * rstd * weight[c] + bias[c] for c in [from, to): one row's columns. */
+    static void normalizeColumns(final float[] out, final int o, final float[] inp, final int x, final float[] params,
+        final int weightOff, final int biasOff, final float m, final float s, final int from, final int to) {
+        for (int c = from; c < to; c++) {
+            out[o + c] = (inp[x + c] - m) * s * params[weightOff + c] + params[biasOff + c];
+        }
+    }
+
+    /** sums[0] += Σ dnorm, sums[1] += Σ dnorm·norm over one row's columns [from, to) (backward's two sums). */
+    static void sumColumns(final float[] sums, final float[] dout, final int d, final float[] inp, final int x,
+        final float[] params, final int weightOff, final float m, final float s, final int from, final int to) {
+        float dnormSum = sums[0];
+        float dnormNormSum = sums[1];
+        for (int c = from; c < to; c++) {
+            final float norm = (inp[x + c] - m) * s;
+            final float dnorm = params[weightOff + c] * dout[d + c];
+            dnormSum += dnorm;
+            dnormNormSum += dnorm * norm;
+        }
+        sums[0] = dnormSum;
+        sums[1] = dnormNormSum;
+    }
+
+    /**
+     * One row's columns [from, to) of the backward update, given the row's two means: adds into
+     * dinp[di..] and the block's partial dweight (scratch[dw..]) and dbias (scratch[db..]).
+     */
+    static void backwardColumns(final float[] dinp, final int di, final float[] scratch, final int dw, final int db,
+        final float[] dout, final int d, final float[] inp, final int x, final float[] params, final int weightOff,
+        final float m, final float s, final float dnormMean, final float dnormNormMean, final int from,
+        final int to) {
+        for (int c = from; c < to; c++) {
+            final float norm = (inp[x + c] - m) * s;
+            final float dnorm = params[weightOff + c] * dout[d + c];
+            scratch[db + c] += dout[d + c];
+            scratch[dw + c] += norm * dout[d + c];
+            dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
         }
     }
 

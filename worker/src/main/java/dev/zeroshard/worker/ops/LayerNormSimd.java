@@ -23,7 +23,7 @@ final class LayerNormSimd {
         for (int c = 0; c < body; c += LANES) {
             acc = acc.add(FloatVector.fromArray(F, inp, x + c));
         }
-        float sum = sumLanes(acc, lanes);
+        float sum = SimdMath.sumLanes(acc, lanes);
         for (int c = body; c < C; c++) {
             sum += inp[x + c];
         }
@@ -34,7 +34,7 @@ final class LayerNormSimd {
             final FloatVector d = FloatVector.fromArray(F, inp, x + c).sub(mean);
             acc = d.fma(d, acc);
         }
-        float var = sumLanes(acc, lanes);
+        float var = SimdMath.sumLanes(acc, lanes);
         for (int c = body; c < C; c++) {
             final float d = inp[x + c] - m;
             var += d * d;
@@ -45,9 +45,7 @@ final class LayerNormSimd {
             FloatVector.fromArray(F, inp, x + c).sub(mean).mul(rstd).mul(FloatVector.fromArray(F, params, weightOff + c))
                 .add(FloatVector.fromArray(F, params, biasOff + c)).intoArray(out, o + c);
         }
-        for (int c = body; c < C; c++) {
-            out[o + c] = (inp[x + c] - m) * s * params[weightOff + c] + params[biasOff + c];
-        }
+        LayerNorm.normalizeColumns(out, o, inp, x, params, weightOff, biasOff, m, s, body, C);
         stats[0] = m;
         stats[1] = s;
     }
@@ -71,16 +69,10 @@ final class LayerNormSimd {
             accDnorm = accDnorm.add(dnorm);
             accDnormNorm = dnorm.fma(norm, accDnormNorm);
         }
-        float dnormMean = sumLanes(accDnorm, lanes);
-        float dnormNormMean = sumLanes(accDnormNorm, lanes);
-        for (int c = body; c < C; c++) {
-            final float norm = (inp[x + c] - m) * s;
-            final float dnorm = params[weightOff + c] * dout[d + c];
-            dnormMean += dnorm;
-            dnormNormMean += dnorm * norm;
-        }
-        dnormMean /= C;
-        dnormNormMean /= C;
+        final float[] sums = {SimdMath.sumLanes(accDnorm, lanes), SimdMath.sumLanes(accDnormNorm, lanes)};
+        LayerNorm.sumColumns(sums, dout, d, inp, x, params, weightOff, m, s, body, C);
+        final float dnormMean = sums[0] / C;
+        final float dnormNormMean = sums[1] / C;
         final FloatVector dm = FloatVector.broadcast(F, dnormMean);
         final FloatVector dnm = FloatVector.broadcast(F, dnormNormMean);
         for (int c = 0; c < body; c += LANES) {
@@ -92,23 +84,8 @@ final class LayerNormSimd {
             dnorm.sub(dm).sub(norm.mul(dnm)).mul(rstd).add(FloatVector.fromArray(F, dinp, di + c))
                 .intoArray(dinp, di + c);
         }
-        for (int c = body; c < C; c++) {
-            final float norm = (inp[x + c] - m) * s;
-            final float dnorm = params[weightOff + c] * dout[d + c];
-            scratch[db + c] += dout[d + c];
-            scratch[dw + c] += norm * dout[d + c];
-            dinp[di + c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
-        }
-    }
-
-    /** The lanes of {@code v} added in lane order (reproducible, unlike {@code reduceLanes(ADD)}). */
-    private static float sumLanes(final FloatVector v, final float[] lanes) {
-        v.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int i = 0; i < LANES; i++) {
-            sum += lanes[i];
-        }
-        return sum;
+        LayerNorm.backwardColumns(dinp, di, scratch, dw, db, dout, d, inp, x, params, weightOff, m, s, dnormMean,
+            dnormNormMean, body, C);
     }
 
     /** Scratch length {@link #forwardRow} and {@link #backwardRow} need for lanes. */

@@ -50,4 +50,14 @@ final class SimdMath {
     static FloatVector exp(final FloatVector x) {
         return exp2(x.mul(LOG2_E));
     }
+
+    /** The lanes of {@code v} added in lane order (reproducible, unlike {@code reduceLanes(ADD)}). */
+    static float sumLanes(final FloatVector v, final float[] lanes) {
+        v.intoArray(lanes, 0);
+        float sum = 0f;
+        for (int i = 0; i < LANES; i++) {
+            sum += lanes[i];
+        }
+        return sum;
+    }
 }
