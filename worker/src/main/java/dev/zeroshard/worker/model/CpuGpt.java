@@ -243,11 +243,9 @@ public final class CpuGpt implements GptModel, AutoCloseable {
             final int bt = l * BT;
             states.acquireParameters(GptLayout.blockUnit(l), pb);
             // attention sub-block: x + proj(attn(ln_1(x)))
-            LayerNorm.forward(a.scratch, 0, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, pb.values,
+            LayerNorm.forward(a.ln1, btc, a.ln1Mean, bt, a.ln1Rstd, bt, residual, residualOff, pb.values,
                 layout.offset(LN_1_WEIGHT, l) + pb.valuesShift, layout.offset(LN_1_BIAS, l) + pb.valuesShift, BT, C, eps);
             lap(Op.LAYER_NORM);
-            a.ln1.write(btc, a.scratch, 0, BT * C);
-            lap(Op.MATRIX_INPUT);
             linearForward(a.qkv, l * BT * 3 * C, Operand.of(a.ln1, btc, C), pb, layout.offset(ATTN_QKV_WEIGHT, l),
                 layout.offset(ATTN_QKV_BIAS, l), BT, C, 3 * C);
             lap(Op.MATMUL);
@@ -262,19 +260,15 @@ public final class CpuGpt implements GptModel, AutoCloseable {
             Residual.forward(a.residual2, btc, residual, residualOff, a.attproj, btc, BT * C);
             lap(Op.RESIDUAL);
             // MLP sub-block: x + proj(gelu(fc(ln_2(x))))
-            LayerNorm.forward(a.scratch, 0, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, pb.values,
+            LayerNorm.forward(a.ln2, btc, a.ln2Mean, bt, a.ln2Rstd, bt, a.residual2, btc, pb.values,
                 layout.offset(LN_2_WEIGHT, l) + pb.valuesShift, layout.offset(LN_2_BIAS, l) + pb.valuesShift, BT, C, eps);
             lap(Op.LAYER_NORM);
-            a.ln2.write(btc, a.scratch, 0, BT * C);
-            lap(Op.MATRIX_INPUT);
             final int bti = l * BT * inner;
             linearForward(a.fch, bti, Operand.of(a.ln2, btc, C), pb, layout.offset(MLP_FC_WEIGHT, l),
                 layout.offset(MLP_FC_BIAS, l), BT, C, inner);
             lap(Op.MATMUL);
-            Gelu.forward(a.scratch, 0, a.fch, bti, BT * inner);
+            Gelu.forward(a.fchGelu, bti, a.fch, bti, BT * inner);
             lap(Op.GELU);
-            a.fchGelu.write(bti, a.scratch, 0, BT * inner);
-            lap(Op.MATRIX_INPUT);
             linearForward(a.fcproj, btc, Operand.of(a.fchGelu, bti, inner), pb, layout.offset(MLP_PROJ_WEIGHT, l),
                 layout.offset(MLP_PROJ_BIAS, l), BT, inner, C);
             lap(Op.MATMUL);
@@ -284,12 +278,10 @@ public final class CpuGpt implements GptModel, AutoCloseable {
         }
         final int last = (config.layers() - 1) * BT * C;
         states.acquireParameters(layout.finalNormUnit(), pf);
-        LayerNorm.forward(a.scratch, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, pf.values,
+        LayerNorm.forward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, last, pf.values,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT) + pf.valuesShift, layout.offset(GptLayout.FINAL_NORM_BIAS) + pf.valuesShift,
             BT, C, eps);
         lap(Op.LAYER_NORM);
-        a.lnf.write(0, a.scratch, 0, BT * C);
-        lap(Op.MATRIX_INPUT);
         // the LM head is the token embedding, transposed
         states.acquireParameters(GptLayout.embeddingUnit(), pe);
         Matmul.forwardTransposed(gemm, a.logits, 0, Operand.of(a.lnf, 0, C), weight(pe, wte, C), BT, C,
@@ -351,11 +343,10 @@ public final class CpuGpt implements GptModel, AutoCloseable {
             states.acquireParameters(GptLayout.blockUnit(l), pb);
             states.beginGradients(GptLayout.blockUnit(l), gb);
             // MLP: dres holds d(residual3); it is also d(fcproj) and, passed through, d(residual2)
-            linearBackward(a.dfchGelu, pb, gb, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l),
+            linearBackward(a.dfch, pb, gb, layout.offset(MLP_PROJ_WEIGHT, l), layout.offset(MLP_PROJ_BIAS, l),
                 dres, Operand.of(a.fchGelu, bti, inner), BT, inner, C);
-            Arrays.fill(a.dfch, 0f);
-            lap(Op.ZERO_FILL);
-            Gelu.backward(a.dfch, 0, a.fch, bti, a.dfchGelu, 0, BT * inner);
+            // d(fch) = gelu'(fch) · d(gelu output), in place over the gradient the product just wrote
+            Gelu.backward(a.dfch, 0, a.fch, bti, a.dfch, 0, BT * inner, false);
             lap(Op.GELU);
             linearBackward(a.dln, pb, gb, layout.offset(MLP_FC_WEIGHT, l), layout.offset(MLP_FC_BIAS, l), a.dfch,
                 Operand.of(a.ln2, btc, C), BT, C, inner);
@@ -445,11 +436,9 @@ public final class CpuGpt implements GptModel, AutoCloseable {
         final float[] dln;
         final float[] datty;
         final float[] dqkv;
+        /** d(GELU output), then, in place, d(fch). */
         final float[] dfch;
-        final float[] dfchGelu;
         final float[] lnScratch;
-        /** One layer's matrix input in fp32, before it is written to its buffer: (B·T, max(C, 4C)). */
-        final float[] scratch;
         /** Matrix inputs in the matrix precision, all layers: ln_1, attention and ln_2 outputs, GELU output. */
         final MatrixBuffer ln1;
         final MatrixBuffer attyInput;
@@ -497,9 +486,7 @@ public final class CpuGpt implements GptModel, AutoCloseable {
             datty = alloc("datty", BT * C);
             dqkv = alloc("dqkv", BT * 3 * C);
             dfch = alloc("dfch", BT * inner);
-            dfchGelu = alloc("dfchGelu", BT * inner);
             lnScratch = alloc("lnScratch", LayerNorm.scratchLength((int)BT, (int)C));
-            scratch = alloc("scratch", BT * Math.max(C, inner));
             ln1 = buffer("ln1", L * BT * C);
             attyInput = buffer("attyInput", L * BT * C);
             ln2 = buffer("ln2", L * BT * C);

@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.ops;
 
+import dev.zeroshard.worker.backend.cpu.MatrixBuffer;
+
 /**
  * GELU with GPT-2's tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))), computed as
  * the identical x · σ(2u) (u the tanh argument, σ the logistic function: 0.5(1 + tanh u) = σ(2u)),
@@ -21,12 +23,32 @@ public final class Gelu {
 
     /** out (N) = gelu(inp (N)); out may be inp (in place). */
     public static void forward(final float[] out, final int outOff, final float[] inp, final int inpOff, final int N) {
+        Parallel.shared().forRange(N, MIN_CHUNK, (from, to) -> forwardRange(out, outOff, inp, inpOff, from, to));
+    }
+
+    /** out[outOff + i] = gelu(inp[inpOff + i]) for i in [from, to), on the calling thread. */
+    private static void forwardRange(final float[] out, final int outOff, final float[] inp, final int inpOff,
+        final int from, final int to) {
+        final int done = Simd.ENABLED ? GeluSimd.forward(out, outOff, inp, inpOff, from, to) : from;
+        for (int i = done; i < to; i++) {
+            final float x = inp[inpOff + i];
+            final float e = Simd.exp(Math.fma(x * x, CUBE, 1f) * x * MINUS_TWO_K);
+            out[outOff + i] = x / (e + 1f);
+        }
+    }
+
+    /**
+     * out[outIndex, +N) = gelu(inp (N)) written straight into a matrix buffer (rounded there in bf16
+     * mode), chunk by chunk through a small array that stays in cache: no full-size fp32 copy.
+     */
+    public static void forward(final MatrixBuffer out, final long outIndex, final float[] inp, final int inpOff,
+        final int N) {
         Parallel.shared().forRange(N, MIN_CHUNK, (from, to) -> {
-            final int done = Simd.ENABLED ? GeluSimd.forward(out, outOff, inp, inpOff, from, to) : from;
-            for (int i = done; i < to; i++) {
-                final float x = inp[inpOff + i];
-                final float e = Simd.exp(Math.fma(x * x, CUBE, 1f) * x * MINUS_TWO_K);
-                out[outOff + i] = x / (e + 1f);
+            final float[] chunk = new float[Math.min(MIN_CHUNK, to - from)];
+            for (int start = from; start < to; start += chunk.length) {
+                final int n = Math.min(chunk.length, to - start);
+                forwardRange(chunk, -start, inp, inpOff, start, start + n);
+                out.writeOnThisThread(outIndex + start, chunk, 0, n);
             }
         });
     }

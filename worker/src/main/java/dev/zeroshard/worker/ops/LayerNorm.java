@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.ops;
 
+import dev.zeroshard.worker.backend.cpu.MatrixBuffer;
+
 import java.util.Arrays;
 
 /**
@@ -22,30 +24,55 @@ public final class LayerNorm {
             final float[] lanes = Simd.ENABLED ? new float[LayerNormSimd.lanes()] : null;
             final float[] stats = new float[2];
             for (int n = from; n < to; n++) {
-                final int x = inpOff + n * C;
-                if (Simd.ENABLED) {
-                    LayerNormSimd.forwardRow(out, outOff + n * C, inp, x, params, weightOff, biasOff, C, eps, stats,
-                        lanes);
-                    mean[meanOff + n] = stats[0];
-                    rstd[rstdOff + n] = stats[1];
-                    continue;
-                }
-                float sum = 0f;
-                for (int c = 0; c < C; c++) {
-                    sum += inp[x + c];
-                }
-                final float m = sum / C;
-                float var = 0f;
-                for (int c = 0; c < C; c++) {
-                    final float d = inp[x + c] - m;
-                    var += d * d;
-                }
-                final float s = (float)(1.0 / Math.sqrt(var / C + eps));
-                normalizeColumns(out, outOff + n * C, inp, x, params, weightOff, biasOff, m, s, 0, C);
-                mean[meanOff + n] = m;
-                rstd[rstdOff + n] = s;
+                forwardRow(out, outOff + n * C, stats, inp, inpOff + n * C, params, weightOff, biasOff, C, eps, lanes);
+                mean[meanOff + n] = stats[0];
+                rstd[rstdOff + n] = stats[1];
             }
         });
+    }
+
+    /**
+     * {@link #forward} writing the output rows straight into a matrix buffer from {@code outIndex}
+     * (rounded there in bf16 mode), each row through a small array: no full-size fp32 copy.
+     */
+    public static void forward(final MatrixBuffer out, final long outIndex, final float[] mean, final int meanOff,
+        final float[] rstd, final int rstdOff, final float[] inp, final int inpOff, final float[] params,
+        final int weightOff, final int biasOff, final int N, final int C, final float eps) {
+        Parallel.shared().forRange(N, 8, (from, to) -> {
+            final float[] lanes = Simd.ENABLED ? new float[LayerNormSimd.lanes()] : null;
+            final float[] stats = new float[2];
+            final float[] row = new float[C];
+            for (int n = from; n < to; n++) {
+                forwardRow(row, 0, stats, inp, inpOff + n * C, params, weightOff, biasOff, C, eps, lanes);
+                out.writeOnThisThread(outIndex + (long)n * C, row, 0, C);
+                mean[meanOff + n] = stats[0];
+                rstd[rstdOff + n] = stats[1];
+            }
+        });
+    }
+
+    /** One row: out[o..] from inp[x..], its mean and rstd into stats[0] and stats[1]. */
+    private static void forwardRow(final float[] out, final int o, final float[] stats, final float[] inp, final int x,
+        final float[] params, final int weightOff, final int biasOff, final int C, final float eps,
+        final float[] lanes) {
+        if (Simd.ENABLED) {
+            LayerNormSimd.forwardRow(out, o, inp, x, params, weightOff, biasOff, C, eps, stats, lanes);
+            return;
+        }
+        float sum = 0f;
+        for (int c = 0; c < C; c++) {
+            sum += inp[x + c];
+        }
+        final float m = sum / C;
+        float var = 0f;
+        for (int c = 0; c < C; c++) {
+            final float d = inp[x + c] - m;
+            var += d * d;
+        }
+        final float s = (float)(1.0 / Math.sqrt(var / C + eps));
+        normalizeColumns(out, o, inp, x, params, weightOff, biasOff, m, s, 0, C);
+        stats[0] = m;
+        stats[1] = s;
     }
 
     /**

@@ -54,6 +54,12 @@ public abstract class MatrixBuffer implements AutoCloseable {
             false));
     }
 
+    /** {@link #write} on the calling thread alone: for callers that already split the work across threads. */
+    public final void writeOnThisThread(final long index, final float[] src, final int srcOff, final int count) {
+        checkRange(index, count, src.length, srcOff);
+        writeChunk(index, src, srcOff, count, false);
+    }
+
     /**
      * As {@link #write}, and for a bf16 buffer also rounds {@code src} in place to the values written:
      * for a tensor that fp32 readers (attention backward) must see at the precision the products saw.
