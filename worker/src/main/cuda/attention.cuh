@@ -197,6 +197,27 @@ __device__ __forceinline__ void forward(bf16* out, float* lse, const bf16* qkv, 
 // One key tile of 64 keys per block, walking the query tiles from the diagonal to T: dK and dV of the tile stay
 // in registers (WMMA accumulators, 16 key rows per warp), dQ of each query tile is added to global memory with
 // atomics. Grid: (ceil(T/64), B*NH); block: 128 threads; dynamic shared memory backward_smem_bytes<HD>().
+// Adds scale x the (TILE, HD) tile held in frags (warp w holds rows 16w..16w+15) to rows [row0, row0 + TILE)
+// of dst (row stride ld), staged as fp32 rows through stage; rows at or past T are left alone.
+template <int HD, int LDQ>
+__device__ __forceinline__ void add_tile_rows(float* dst, long long ld,
+                                              const wmma::fragment<wmma::accumulator, 16, 16, 16, float>* frags,
+                                              float* stage, int warp, int row0, int T, float scale) {
+    __syncthreads();
+    #pragma unroll
+    for (int n = 0; n < HD / 16; n++) {
+        wmma::store_matrix_sync(stage + warp * 16 * LDQ + n * 16, frags[n], LDQ, wmma::mem_row_major);
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < TILE * HD; idx += THREADS) {
+        const int i = idx / HD;
+        const int d = idx % HD;
+        if (row0 + i < T) {
+            dst[(row0 + i) * ld + d] += stage[i * LDQ + d] * scale;
+        }
+    }
+}
+
 template <int HD>
 __device__ __forceinline__ void backward(float* dqkv, const bf16* dout, const bf16* qkv, const float* lse,
                                          const float* D, int T, int NH, float scale) {
@@ -334,32 +355,8 @@ __device__ __forceinline__ void backward(float* dqkv, const bf16* dout, const bf
     }
 
     // dK and dV of this key tile, added into dqkv through the staging rows
-    __syncthreads();
-    #pragma unroll
-    for (int n = 0; n < HD / 16; n++) {
-        wmma::store_matrix_sync(stage + warp * 16 * LDQ + n * 16, dK[n], LDQ, wmma::mem_row_major);
-    }
-    __syncthreads();
-    for (int idx = threadIdx.x; idx < TILE * HD; idx += THREADS) {
-        const int i = idx / HD;
-        const int d = idx % HD;
-        if (k0 + i < T) {
-            dqkvBase[(k0 + i) * C3 + C + d] += stage[i * LDQ + d] * scale;
-        }
-    }
-    __syncthreads();
-    #pragma unroll
-    for (int n = 0; n < HD / 16; n++) {
-        wmma::store_matrix_sync(stage + warp * 16 * LDQ + n * 16, dV[n], LDQ, wmma::mem_row_major);
-    }
-    __syncthreads();
-    for (int idx = threadIdx.x; idx < TILE * HD; idx += THREADS) {
-        const int i = idx / HD;
-        const int d = idx % HD;
-        if (k0 + i < T) {
-            dqkvBase[(k0 + i) * C3 + 2 * C + d] += stage[i * LDQ + d];
-        }
-    }
+    add_tile_rows<HD, LDQ>(dqkvBase + C, C3, dK, stage, warp, k0, T, scale);
+    add_tile_rows<HD, LDQ>(dqkvBase + 2 * C, C3, dV, stage, warp, k0, T, 1.0f);
 }
 }  // namespace zs_attn
 

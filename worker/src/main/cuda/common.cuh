@@ -39,36 +39,33 @@ __device__ __forceinline__ float zs_warp_max(float v) {
     return v;
 }
 
-// Sum over a block of blockDim.x threads (a multiple of 32, at most 1024); every thread gets the result.
-// scratch: at least 32 floats of shared memory; the call ends with a barrier, so it can be reused at once.
-__device__ __forceinline__ float zs_block_sum(float v, float* scratch) {
+// Reduction over a block of blockDim.x threads (a multiple of 32, at most 1024) with a warp reduction and its
+// identity; every thread gets the result. scratch: at least 32 floats of shared memory; the call ends with a
+// barrier, so it can be reused at once.
+template <float (*WarpReduce)(float)>
+__device__ __forceinline__ float zs_block_reduce(float v, float* scratch, float identity) {
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int warps = blockDim.x >> 5;
-    v = zs_warp_sum(v);
+    v = WarpReduce(v);
     if (lane == 0) {
         scratch[warp] = v;
     }
     __syncthreads();
-    float total = lane < warps ? scratch[lane] : 0.0f;
-    total = zs_warp_sum(total);
+    float total = lane < warps ? scratch[lane] : identity;
+    total = WarpReduce(total);
     __syncthreads();
     return total;
 }
 
+// Sum over a block (see zs_block_reduce).
+__device__ __forceinline__ float zs_block_sum(float v, float* scratch) {
+    return zs_block_reduce<zs_warp_sum>(v, scratch, 0.0f);
+}
+
+// Maximum over a block (see zs_block_reduce).
 __device__ __forceinline__ float zs_block_max(float v, float* scratch) {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const int warps = blockDim.x >> 5;
-    v = zs_warp_max(v);
-    if (lane == 0) {
-        scratch[warp] = v;
-    }
-    __syncthreads();
-    float total = lane < warps ? scratch[lane] : -INFINITY;
-    total = zs_warp_max(total);
-    __syncthreads();
-    return total;
+    return zs_block_reduce<zs_warp_max>(v, scratch, -INFINITY);
 }
 
 // 16-byte asynchronous copy global -> shared (sm_80+); src_bytes < 16 fills the rest with zeros,

@@ -39,11 +39,6 @@ public abstract class MatrixBuffer implements AutoCloseable {
         return bf16;
     }
 
-    /** Bytes the buffer occupies. */
-    public final long bytes() {
-        return length * (bf16 ? Short.BYTES : Float.BYTES);
-    }
-
     /**
      * buffer[index, +count) = src[srcOff, +count): copied for an fp32 buffer, rounded to bf16
      * (nearest, ties to even) for a bf16 one.

@@ -4,7 +4,6 @@ import dev.zeroshard.sharding.numeric.Bf16;
 
 import dev.zeroshard.worker.ops.Bf16Convert;
 
-import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -56,16 +55,6 @@ final class NativeMatrixBuffer extends MatrixBuffer {
         final short[] bits = new short[count];
         memory.shorts.get((int)index, bits, 0, count);
         Bf16.toFloat(bits, 0, dst, dstOff, count);
-    }
-
-    /** The fp32 view (only for an fp32 buffer). */
-    FloatBuffer floats() {
-        return memory.floats;
-    }
-
-    /** The bf16 view (only for a bf16 buffer). */
-    ShortBuffer shorts() {
-        return memory.shorts;
     }
 
     @Override

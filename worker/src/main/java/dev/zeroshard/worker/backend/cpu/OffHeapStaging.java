@@ -2,6 +2,7 @@ package dev.zeroshard.worker.backend.cpu;
 
 import dev.zeroshard.sharding.numeric.Bf16;
 
+import dev.zeroshard.worker.ops.Bf16Convert;
 import dev.zeroshard.worker.ops.Parallel;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -80,30 +81,17 @@ final class OffHeapStaging {
         }
     }
 
-    /**
-     * Packs the (rows, cols) fp32 matrix rounded to bf16 (nearest, ties to even). A NaN whose payload
-     * lies only in the low 16 bits would round to infinity; Java's own NaNs do not.
-     */
+    /** Packs the (rows, cols) fp32 matrix rounded to bf16 (nearest, ties to even, as {@code Bf16.fromFloat}). */
     void copyInRounded(final float[] src, final int off, final int ld, final int rows, final int cols) {
         ensure(2L * rows * cols);
         final ShortBuffer dst = shorts;
         Parallel.shared().forRange(rows, Math.max(1, MIN_COPY_CHUNK / Math.max(1, cols)), (from, to) -> {
-            final float[] row = new float[cols];
             final short[] bits = new short[cols];
             for (int r = from; r < to; r++) {
-                System.arraycopy(src, off + r * ld, row, 0, cols);
-                roundRow(row, bits, cols);
+                Bf16Convert.toBitsOnThisThread(src, off + r * ld, bits, 0, cols);
                 dst.put(r * cols, bits, 0, cols);
             }
         });
-    }
-
-    /** bits[j] = bf16(row[j]): zero-based arrays so that C2 vectorises the loop. */
-    private static void roundRow(final float[] row, final short[] bits, final int cols) {
-        for (int j = 0; j < cols; j++) {
-            final int x = Float.floatToRawIntBits(row[j]);
-            bits[j] = (short)((x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
-        }
     }
 
     /** Packs the (rows, cols) bf16 matrix widened to fp32, for libraries without bf16 inputs. */
@@ -135,7 +123,7 @@ final class OffHeapStaging {
             for (int r = from; r < to; r++) {
                 src.read(off + (long)r * ld, row, 0, cols);
                 if (asBf16) {
-                    Bf16.fromFloat(row, 0, bits, 0, cols);
+                    Bf16Convert.toBitsOnThisThread(row, 0, bits, 0, cols);
                     sh.put(r * cols, bits, 0, cols);
                 } else {
                     f.put(r * cols, row, 0, cols);
