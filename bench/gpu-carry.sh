@@ -27,11 +27,13 @@ cp -r worker/target/classes "$out/classes"
 cp -r worker/target/test-classes "$out/test-classes"
 cp worker/target/gpu-launcher/junit-platform-console-standalone-*.jar "$out/lib/"
 # what the CUDA tests and CudaBench load: the model, ops, optimizer and trainer (worker), layouts and bf16
-# (sharding), DeepSpeed configs (protocol, protobuf, Jackson), checkpoint types the Trainer names, JCuda, AssertJ
+# (sharding), DeepSpeed configs (protocol, protobuf, Jackson), checkpoint types the Trainer names, JCuda, AssertJ,
+# and Aeron for the ZeRO engine's ring (ZeroCudaTest)
 tr ':' '\n' < worker/target/gpu-classpath.txt | while read -r jar; do
   case "$(basename "$jar")" in
     zeroshard-protocol-*|zeroshard-sharding-*|zeroshard-checkpoints-*|protobuf-java-[0-9]*|jackson-core-*|\
-    jackson-databind-*|jackson-annotations-*|jcuda-[0-9]*|assertj-core-*|slf4j-api-*)
+    jackson-databind-*|jackson-annotations-*|jcuda-[0-9]*|assertj-core-*|slf4j-api-*|aeron-client-*|\
+    aeron-driver-*|agrona-*)
       cp "$jar" "$out/lib/" ;;
     jcuda-natives-*)
       cp "$jar" "$out/lib/"
@@ -54,7 +56,7 @@ flags="$(sed -n 's/^zeroshard\.jvm\.flags=//p' etc/jvm.properties)"
   -cp "$out/classes:$out/test-classes:$(ls "$out"/lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
   --select-class dev.zeroshard.worker.model.CpuGptTest --select-class dev.zeroshard.worker.train.TrainerTest \
   --select-class dev.zeroshard.worker.backend.cuda.CudaKernelsTest --select-class dev.zeroshard.worker.backend.cuda.CudaGptTest \
-  --disable-banner --details=summary >/tmp/gpu-carry-check.log 2>&1 \
+  --select-class dev.zeroshard.worker.zero.ZeroCudaTest --disable-banner --details=summary >/tmp/gpu-carry-check.log 2>&1 \
   || { tail -n 40 /tmp/gpu-carry-check.log; echo "gpu-carry: the carried runtime failed the CPU check" >&2; exit 1; }
 grep -E "tests (successful|failed|skipped)" /tmp/gpu-carry-check.log | sed 's/^/gpu-carry: check: /'
 

@@ -67,6 +67,7 @@ if [[ "${GPU_CHECK_SKIP_TESTS:-0}" != 1 ]]; then
     --select-class dev.zeroshard.worker.backend.cuda.CachingAllocatorTest \
     --select-class dev.zeroshard.worker.backend.cuda.CudaKernelsTest \
     --select-class dev.zeroshard.worker.backend.cuda.CudaGptTest \
+    --select-class dev.zeroshard.worker.zero.ZeroCudaTest \
     --select-method dev.zeroshard.worker.backend.BackendSelectorTest#shouldPickCudaForABf16ModelAndCpuForAnFp32OneWhenAGpuIsThere \
     --disable-banner --details=tree > "$out/tests.log" 2>&1
   status=$?

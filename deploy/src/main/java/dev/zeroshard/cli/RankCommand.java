@@ -88,12 +88,12 @@ final class RankCommand implements Callable<Integer> {
         final PrintWriter out = spec.commandLine().getOut();
         final CommSpec commSpec = new CommSpec(rank, epoch, RingSpec.udp(endpoints, streamId));
         try (Communicator comm = Communicator.open(commSpec, new CommSettings().conclude(),
-            new TransportConfig().conclude())) {
-            final RankTraining training = RankTraining.create(job, comm, Optional.ofNullable(initWeights),
+                new TransportConfig().conclude());
+             RankTraining training = RankTraining.create(job, comm, Optional.ofNullable(initWeights),
                 NonFinitePolicy.parse(onNonFinite), runId, message -> {
                     out.println("rank " + rank + ": " + message);
                     out.flush();
-                });
+                })) {
             out.printf(Locale.ROOT, "rank %d of %d: ZeRO stage %d, %,d parameters (%,d in this rank's shard), %d "
                     + "threads%nrank %d memory: %s%n", rank, comm.worldSize(), training.engine().settings().stage(),
                 training.engine().shardPlan().elements(), training.engine().shardPlan().ownedElements(rank),

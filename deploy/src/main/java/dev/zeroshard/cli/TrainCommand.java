@@ -10,6 +10,7 @@ import dev.zeroshard.worker.backend.BackendChoice;
 import dev.zeroshard.worker.ops.Parallel;
 import dev.zeroshard.worker.train.LocalTraining;
 import dev.zeroshard.worker.train.StepMetrics;
+import dev.zeroshard.worker.train.TrainingSetup;
 import dev.zeroshard.worker.zero.NonFinitePolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -142,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         final ResolvedJob resolved = JobSpecs.resolve(JobSpecs.parse(job));
         if (ranks > 1) {
-            rankBackend();
+            rankBackend(resolved);
             return LocalRanks.run(spec.commandLine().getOut(), spec.commandLine().getErr(), resolved,
                 new LocalRanks.RankOptions(threads.threads(), metricsOut, Optional.ofNullable(initWeights),
                     Optional.ofNullable(saveWeights), onNonFinite));
@@ -151,9 +152,12 @@ final class TrainCommand implements Callable<Integer> {
             Optional.ofNullable(saveWeights));
     }
 
-    /** --ranks N trains through the ZeRO engine, which computes on the cpu backend in this build. */
-    private void rankBackend() {
-        final BackendChoice choice = BackendSelector.forZeroRanks(backend);
+    /**
+     * Resolves the ranks' backend here first, so that {@code --backend=cuda} where it cannot run fails before any
+     * rank starts; each rank then resolves it again and says so in its log.
+     */
+    private void rankBackend(final ResolvedJob job) {
+        final BackendChoice choice = TrainingSetup.backend(job);
         if (BackendSelector.AUTO.equals(backend)) {
             spec.commandLine().getOut().println(choice.describe());
         }

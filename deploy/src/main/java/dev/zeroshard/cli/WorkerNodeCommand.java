@@ -46,8 +46,8 @@ final class WorkerNodeCommand implements Callable<Integer> {
     private String id;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
-        description = "compute backend (default: ${DEFAULT-VALUE}; ranks train through the ZeRO engine, which "
-            + "computes on the cpu backend in this build, so cuda is refused)")
+        description = "compute backend of this worker's ranks (default: ${DEFAULT-VALUE}: cuda where a GPU, its "
+            + "driver and the kernels are there, else cpu; cuda fails where it cannot run)")
     private String backend;
 
     @Mixin
@@ -78,9 +78,9 @@ final class WorkerNodeCommand implements Callable<Integer> {
         }
     }
 
-    /** The backend this worker advertises: its ranks train through the ZeRO engine (cpu in this build). */
+    /** The backend this worker advertises (jobs are placed on workers whose backend matches theirs). */
     private String resolveBackend() {
-        final BackendChoice choice = BackendSelector.forZeroRanks(backend);
+        final BackendChoice choice = BackendSelector.select(backend);
         if (!BackendSelector.CPU.equals(backend)) {
             spec.commandLine().getOut().println(choice.describe());
         }

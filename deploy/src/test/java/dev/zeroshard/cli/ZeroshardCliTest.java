@@ -64,10 +64,9 @@ class ZeroshardCliTest {
     }
 
     @Test
-    void shouldRefuseTheCudaBackendForWorkersWhoseRanksComputeOnTheCpu() {
+    void shouldRefuseTheCudaBackendForAWorkerWithoutAGpuSayingWhy() {
         assertThat(run("worker", "--seed", "127.0.0.1:1", "--backend", "cuda")).isNotZero();
-        assertThat(err.toString()).contains("--backend=cuda: ranks train through the ZeRO engine, which computes on "
-            + "the cpu backend in this build");
+        assertThat(err.toString()).contains("--backend=cuda: the CUDA backend cannot run here: no CUDA device");
 
         assertThat(run("worker", "--seed", "127.0.0.1:1", "--backend", "tpu")).isNotZero();
         assertThat(err.toString()).contains("--backend=tpu: must be auto, cpu or cuda");

@@ -99,16 +99,18 @@ final class RankRun {
                 if (stopReason.get() != null) {
                     open.abort(stopReason.get());
                 }
-                final RankTraining training = RankTraining.create(job, open, Optional.empty(), NonFinitePolicy.STOP,
-                    start.runId(), message -> report(message, log));
-                step.set(training.engine().step());
-                training.run(metrics -> {
-                    step.set(metrics.step());
-                    // every rank reports: rank 0's loss is the job's, each rank's wait and bytes are its own
-                    start.replyTo().tell(new RankProgress(start.jobId(), start.epoch(), start.rank(),
-                        metrics.step(), metrics.loss(), metrics.lr(), metrics.gradNorm(), metrics.tokensPerS(),
-                        metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds(), open.bytesSent()));
-                });
+                try (RankTraining training = RankTraining.create(job, open, Optional.empty(), NonFinitePolicy.STOP,
+                    start.runId(), message -> report(message, log))) {
+                    step.set(training.engine().step());
+                    training.run(metrics -> {
+                        step.set(metrics.step());
+                        // every rank reports: rank 0's loss is the job's, each rank's wait and bytes are its own
+                        start.replyTo().tell(new RankProgress(start.jobId(), start.epoch(), start.rank(),
+                            metrics.step(), metrics.loss(), metrics.lr(), metrics.gradNorm(), metrics.tokensPerS(),
+                            metrics.stepSeconds(), training.engine().lastCommStats().waitSeconds(),
+                            open.bytesSent()));
+                    });
+                }
             }
             start.replyTo().tell(new RankFinished(start.jobId(), start.epoch(), start.rank(), true, "done", step.get()));
         } catch (final Throwable failure) {

@@ -23,8 +23,9 @@ public final class BackendSelector {
     /** The accepted names. */
     public static final Set<String> NAMES = Set.of(AUTO, CPU, CUDA);
 
-    private static final GptModelFactory CPU_FACTORY = (config, batch, seq, precision) ->
-        new CpuGpt(config, batch, seq, precision, precision == Precision.BF16 ? Gemms.bestBf16() : Gemms.best());
+    private static final GptModelFactory CPU_FACTORY = (config, batch, seq, precision, states) ->
+        new CpuGpt(config, batch, seq, precision, precision == Precision.BF16 ? Gemms.bestBf16() : Gemms.best(),
+            states);
     private static final GptModelFactory CUDA_FACTORY = CudaGpt::new;
 
     private BackendSelector() {
@@ -44,23 +45,6 @@ public final class BackendSelector {
     /** The backend of a worker before it knows its job: {@code cuda} where the device and kernels are there. */
     public static BackendChoice select(final String requested) {
         return resolve(requested, null, null);
-    }
-
-    /**
-     * The backend of ranks that train through the ZeRO engine ({@code train --ranks N}, cluster workers): the
-     * engine builds CPU models in this build, so {@code auto} is {@code cpu}, saying why, and {@code cuda} fails.
-     */
-    public static BackendChoice forZeroRanks(final String requested) {
-        final String name = requested == null || requested.isEmpty() ? AUTO : requested;
-        if (!NAMES.contains(name)) {
-            throw new IllegalArgumentException("--backend=" + name + ": must be auto, cpu or cuda");
-        }
-        if (CUDA.equals(name)) {
-            throw new BackendUnavailableException("--backend=cuda: ranks train through the ZeRO engine, which "
-                + "computes on the cpu backend in this build; use cpu or auto");
-        }
-        return new BackendChoice(name, BackendKind.CPU, CPU.equals(name) ? "asked for"
-            : "ranks train through the ZeRO engine, which computes on the cpu backend in this build", CPU_FACTORY);
     }
 
     private static BackendChoice resolve(final String requested, final GptConfig config, final Precision precision) {

@@ -37,7 +37,7 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * product and again in the weight-gradient product. Backward writes each upstream gradient into one
  * such buffer for both of its products.
  */
-public final class CpuGpt implements GptModel, AutoCloseable {
+public final class CpuGpt implements GptModel {
     private final GptConfig config;
     private final GptLayout layout;
     private final Precision precision;
@@ -115,7 +115,7 @@ public final class CpuGpt implements GptModel, AutoCloseable {
         return dense().gradients();
     }
 
-    /** Bytes of activations and backward scratch, sized once for (B,T). */
+    @Override
     public long activationBytes() {
         return acts.bytes;
     }

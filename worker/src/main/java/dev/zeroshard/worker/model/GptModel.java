@@ -3,9 +3,12 @@ package dev.zeroshard.worker.model;
 /**
  * A GPT-2 instance on one backend: its flat compute parameters and gradients (in the order of
  * {@link GptLayout}), and forward/backward over one micro-batch of fixed shape (B,T).
+ *
+ * <p>A model built on a {@link ModelStates} store (a ZeRO engine's) reads its parameters from and adds its gradients
+ * into that store, unit by unit; {@link #parameters()} and {@link #gradients()} are then not available.
  * Not thread-safe: one training loop drives it.
  */
-public interface GptModel {
+public interface GptModel extends AutoCloseable {
     GptLayout layout();
 
     /** Micro-batch size B the activations were sized for. */
@@ -42,4 +45,11 @@ public interface GptModel {
 
     /** Called after the caller changed {@link #parameters()} (an optimizer step, a load). */
     void parametersChanged();
+
+    /** Bytes of activations and backward scratch, sized once for (B,T): host memory, or the GPU's on a GPU. */
+    long activationBytes();
+
+    /** Frees what the model holds outside the Java heap (native or device memory); the model is unusable after. */
+    @Override
+    void close();
 }

@@ -13,4 +13,12 @@ public final class GradientView {
         this.values = values;
         this.shift = shift;
     }
+
+    public float[] values() {
+        return values;
+    }
+
+    public int shift() {
+        return shift;
+    }
 }

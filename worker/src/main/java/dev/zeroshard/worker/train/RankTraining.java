@@ -4,10 +4,10 @@ import dev.zeroshard.checkpoints.safetensors.Dtype;
 import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.sharding.collective.Communicator;
+import dev.zeroshard.worker.backend.BackendChoice;
 import dev.zeroshard.worker.data.DataLoader;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.GptLayout;
-import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.zero.NonFinitePolicy;
 import dev.zeroshard.worker.zero.ZeroEngine;
 
@@ -19,9 +19,10 @@ import java.util.function.Consumer;
 
 /**
  * One rank of a job trained by several: the job's model, this rank's share of the data and the {@link ZeroEngine}
- * that runs the steps with its peers over {@code comm}. Every rank builds one with the same job and weights.
+ * that runs the steps with its peers over {@code comm}, on the backend the job's {@code backend} resolves to. Every
+ * rank builds one with the same job and weights; {@link #close()} frees the model's native or device memory.
  */
-public final class RankTraining {
+public final class RankTraining implements AutoCloseable {
     private final ResolvedJob job;
     private final GptLayout layout;
     private final ZeroEngine engine;
@@ -59,14 +60,26 @@ public final class RankTraining {
         final float[] weights = new float[layout.totalElements()];
         TrainingSetup.initialWeights(job, layout, initialWeights, weights);
         final DataLoader data = TrainingSetup.loader(job, gpt, comm.rank(), comm.worldSize());
-        final Precision precision = TrainingSetup.precision(job);
+        final BackendChoice backend = TrainingSetup.backend(job);
+        log.accept(backend.describe());
         final ZeroEngine engine = new ZeroEngine(gpt, job.spec().getData().getSeqLen(), job.deepspeed().config(),
-            TrainingSetup.gemm(precision), comm, data::next, nonFinitePolicy, weights);
-        final Checkpointing checkpointing = Checkpointing.of(job, layout, comm.worldSize(),
-            engine.settings().stage(), log);
-        checkpointing.resume(engine, data);
-        checkpointing.prepare(engine);
-        return new RankTraining(job, layout, engine, data, checkpointing, runId);
+            backend.factory(), comm, data::next, nonFinitePolicy, weights);
+        try {
+            final Checkpointing checkpointing = Checkpointing.of(job, layout, comm.worldSize(),
+                engine.settings().stage(), log);
+            checkpointing.resume(engine, data);
+            checkpointing.prepare(engine);
+            return new RankTraining(job, layout, engine, data, checkpointing, runId);
+        } catch (final IOException | RuntimeException | Error failure) {
+            engine.close();
+            throw failure;
+        }
+    }
+
+    /** Frees the model's native or device memory. */
+    @Override
+    public void close() {
+        engine.close();
     }
 
     public ResolvedJob job() {

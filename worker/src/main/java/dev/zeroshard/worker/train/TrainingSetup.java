@@ -5,8 +5,6 @@ import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.protocol.v1.JobSpec;
 import dev.zeroshard.worker.backend.BackendChoice;
 import dev.zeroshard.worker.backend.BackendSelector;
-import dev.zeroshard.worker.backend.cpu.Gemm;
-import dev.zeroshard.worker.backend.cpu.Gemms;
 import dev.zeroshard.worker.data.DataLoader;
 import dev.zeroshard.worker.data.TokenSequence;
 import dev.zeroshard.worker.data.Tokenizer;
@@ -20,7 +18,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * What every way of training a job builds the same way: precision, backend, GEMM, initial weights and a rank's
+ * What every way of training a job builds the same way: precision, backend, initial weights and a rank's
  * data.
  */
 public final class TrainingSetup {
@@ -41,11 +39,6 @@ public final class TrainingSetup {
      */
     public static BackendChoice backend(final ResolvedJob job) {
         return BackendSelector.select(job.spec().getBackend(), model(job), precision(job));
-    }
-
-    /** The fastest GEMM for the job's precision. */
-    public static Gemm gemm(final Precision precision) {
-        return precision == Precision.BF16 ? Gemms.bestBf16() : Gemms.best();
     }
 
     /**

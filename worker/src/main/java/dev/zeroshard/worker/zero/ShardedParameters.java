@@ -178,15 +178,19 @@ final class ShardedParameters {
 
     void acquire(final int unit, final ParameterView view) {
         final int start = layout.unitStart(unit);
+        // a model that holds this version already (a GPU's copy) does not read the widened values
+        final boolean widen = view.heldVersion() != epoch;
         if (stage < 3) {
             if (!bf16) {
-                view.set(full32, 0, null, 0);
+                view.set(full32, 0, null, 0, epoch);
             } else if (unit == GptLayout.embeddingUnit()) {
-                view.set(null, 0, fullBits, 0);
+                view.set(null, 0, fullBits, 0, epoch);
             } else {
                 final float[] scratch = unit == layout.finalNormUnit() ? finalValues : blockValues;
-                Bf16Convert.toFloats(fullBits, start, scratch, 0, unitLength(unit));
-                view.set(scratch, -start, fullBits, 0);
+                if (widen) {
+                    Bf16Convert.toFloats(fullBits, start, scratch, 0, unitLength(unit));
+                }
+                view.set(scratch, -start, fullBits, 0, epoch);
             }
             return;
         }
@@ -196,13 +200,15 @@ final class ShardedParameters {
             prefetchAfter(unit);
         }
         if (!bf16) {
-            view.set(slot.values, -start, null, 0);
+            view.set(slot.values, -start, null, 0, epoch);
         } else if (unit == GptLayout.embeddingUnit()) {
-            view.set(null, 0, slot.bits, -start);
+            view.set(null, 0, slot.bits, -start, epoch);
         } else {
             final float[] scratch = unit == layout.finalNormUnit() ? finalValues : blockValues;
-            Bf16Convert.toFloats(slot.bits, 0, scratch, 0, unitLength(unit));
-            view.set(scratch, -start, slot.bits, -start);
+            if (widen) {
+                Bf16Convert.toFloats(slot.bits, 0, scratch, 0, unitLength(unit));
+            }
+            view.set(scratch, -start, slot.bits, -start, epoch);
         }
     }
 

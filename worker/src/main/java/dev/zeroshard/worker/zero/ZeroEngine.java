@@ -6,10 +6,10 @@ import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.sharding.collective.Communicator;
 import dev.zeroshard.sharding.layout.TensorRange;
 import dev.zeroshard.sharding.zero.ShardPlan;
-import dev.zeroshard.worker.backend.cpu.Gemm;
-import dev.zeroshard.worker.model.CpuGpt;
+import dev.zeroshard.worker.backend.GptModelFactory;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.GptLayout;
+import dev.zeroshard.worker.model.GptModel;
 import dev.zeroshard.worker.model.GradientView;
 import dev.zeroshard.worker.model.ModelStates;
 import dev.zeroshard.worker.model.ParameterView;
@@ -40,9 +40,14 @@ import java.util.Objects;
  * on nothing but N and the stage family, which is why a single process that follows them reproduces every rank's
  * bits (see the equivalence tests).
  *
- * <p>Not thread-safe: one thread drives a rank. The communicator is the caller's and stays open.
+ * <p>The model comes from a {@link GptModelFactory} built on this engine's store, so it runs on whichever backend
+ * the job resolved to (the CPU, or the GPU through the CUDA backend); the store, the ring and the optimizer stay on
+ * the host either way.
+ *
+ * <p>Not thread-safe: one thread drives a rank. The communicator is the caller's and stays open; {@link #close()}
+ * frees the model's native or device memory.
  */
-public final class ZeroEngine implements CheckpointTarget {
+public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
     private final DeepSpeedConfig config;
     private final ZeroSettings settings;
     private final Communicator comm;
@@ -55,7 +60,7 @@ public final class ZeroEngine implements CheckpointTarget {
     private final GradientReducer grads;
     private final StepExchange exchange;
     private final AdamOptimizer optimizer;
-    private final CpuGpt model;
+    private final GptModel model;
     private final int[] inputs;
     private final int[] targets;
     private long step;
@@ -66,10 +71,12 @@ public final class ZeroEngine implements CheckpointTarget {
      * Builds this rank's share of the model and its optimizer; every rank must pass the same arguments except
      * its communicator and its batches.
      *
+     * @param models         the backend the model computes on.
      * @param initialWeights Ψ fp32 values in layout order, the same on every rank (a seed's init or a load).
      * @throws dev.zeroshard.protocol.config.ConfigException when the config asks for what this engine cannot do.
      */
-    public ZeroEngine(final GptConfig gpt, final int seqLen, final DeepSpeedConfig config, final Gemm gemm,
+    public ZeroEngine(final GptConfig gpt, final int seqLen, final DeepSpeedConfig config,
+                      final GptModelFactory models,
                       final Communicator comm, final BatchSource batches, final NonFinitePolicy nonFinitePolicy,
                       final float[] initialWeights) {
         this.config = Objects.requireNonNull(config, "config");
@@ -95,7 +102,7 @@ public final class ZeroEngine implements CheckpointTarget {
         this.optimizer = new AdamOptimizer(layout.parameters(), config.optimizer(), start, end,
             settings.stage() == 0 ? layout.totalElements() : plan.shardLength());
         final int microBatch = config.batch().microBatchPerGpu();
-        this.model = new CpuGpt(gpt, microBatch, seqLen, precision, gemm, new States());
+        this.model = models.create(gpt, microBatch, seqLen, precision, new States());
         this.inputs = new int[microBatch * seqLen];
         this.targets = new int[inputs.length];
         params.initialize(initialWeights);
@@ -247,6 +254,12 @@ public final class ZeroEngine implements CheckpointTarget {
             sum += rankLossSum / accumulation;
         }
         return sum / rankLossSums.length;
+    }
+
+    /** Frees the model's native or device memory; the engine is unusable after. */
+    @Override
+    public void close() {
+        model.close();
     }
 
     /** The full fp32 master weights on every rank (a collective in stages 1–3: all ranks call it). */

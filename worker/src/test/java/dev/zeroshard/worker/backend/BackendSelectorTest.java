@@ -77,17 +77,4 @@ class BackendSelectorTest {
         assertThatThrownBy(() -> BackendSelector.select("cuda", GptConfig.gpt2(64, 16, 96, 1, 3), Precision.BF16))
             .hasMessageContaining("head size 32");
     }
-
-    @Test
-    void shouldKeepZeroRanksOnTheCpuSayingWhyAndRefuseCudaForThem() {
-        final BackendChoice auto = BackendSelector.forZeroRanks("auto");
-        assertThat(auto.kind()).isEqualTo(BackendKind.CPU);
-        assertThat(auto.describe()).isEqualTo("backend auto: cpu (ranks train through the ZeRO engine, which computes "
-            + "on the cpu backend in this build)");
-        assertThat(BackendSelector.forZeroRanks("cpu").kind()).isEqualTo(BackendKind.CPU);
-        assertThatThrownBy(() -> BackendSelector.forZeroRanks("cuda"))
-            .isInstanceOf(BackendUnavailableException.class)
-            .hasMessageContaining("--backend=cuda: ranks train through the ZeRO engine");
-        assertThatThrownBy(() -> BackendSelector.forZeroRanks("tpu")).isInstanceOf(IllegalArgumentException.class);
-    }
 }

@@ -55,11 +55,12 @@ class ZeroCheckpointTest extends OnRankThreads {
     private static Run run(final ResolvedJob job) throws Exception {
         final String runId = UUID.randomUUID().toString();
         return ranks.run(job.worldSize(), comm -> {
-            final RankTraining training = RankTraining.create(job, comm, Optional.empty(), NonFinitePolicy.STOP,
-                runId, message -> { });
-            final List<StepMetrics> metrics = new ArrayList<>();
-            training.run(metrics::add);
-            return new Run(metrics, training.engine().gatherMasterWeights());
+            try (RankTraining training = RankTraining.create(job, comm, Optional.empty(), NonFinitePolicy.STOP,
+                runId, message -> { })) {
+                final List<StepMetrics> metrics = new ArrayList<>();
+                training.run(metrics::add);
+                return new Run(metrics, training.engine().gatherMasterWeights());
+            }
         }).get(0);
     }
 

@@ -4,6 +4,7 @@ import dev.zeroshard.protocol.config.ConfigException;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
 import dev.zeroshard.protocol.config.ResolveContext;
+import dev.zeroshard.worker.backend.GptModelFactory;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.train.TrainingStoppedException;
@@ -64,7 +65,7 @@ class ZeroEngineTest extends OnRankThreads {
         final float[] weights = poisonedWeights();
 
         final List<Throwable> failures = ranks.run(2, comm -> {
-            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, new JavaGemm(), comm,
+            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, GptModelFactory.cpu(new JavaGemm()), comm,
                 ZeroEquivalenceTest.loader(comm.rank(), 2)::next, NonFinitePolicy.STOP, weights.clone());
             try {
                 engine.trainStep();
@@ -89,7 +90,7 @@ class ZeroEngineTest extends OnRankThreads {
         final float[] weights = poisonedWeights();
 
         final List<float[]> after = ranks.run(2, comm -> {
-            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, new JavaGemm(), comm,
+            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, GptModelFactory.cpu(new JavaGemm()), comm,
                 ZeroEquivalenceTest.loader(comm.rank(), 2)::next, NonFinitePolicy.SKIP_STEP, weights.clone());
             engine.trainStep();
             assertThat(engine.skippedSteps()).isEqualTo(1);

@@ -3,6 +3,7 @@ package dev.zeroshard.worker.zero;
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.protocol.config.DeepSpeedConfigReader;
 import dev.zeroshard.protocol.config.ResolveContext;
+import dev.zeroshard.worker.backend.GptModelFactory;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.data.DataLoader;
 import dev.zeroshard.worker.data.TokenArray;
@@ -86,7 +87,7 @@ class ZeroEquivalenceTest extends OnRankThreads {
         final List<Long> expectedChecksums = REFERENCE_CHECKSUMS.get(key);
 
         final List<RankRun> runs = ranks.run(world, comm -> {
-            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, new JavaGemm(), comm,
+            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, GptModelFactory.cpu(new JavaGemm()), comm,
                 loader(comm.rank(), world)::next, NonFinitePolicy.STOP, initialWeights());
             final RankRun run = new RankRun();
             for (int step = 0; step < STEPS; step++) {

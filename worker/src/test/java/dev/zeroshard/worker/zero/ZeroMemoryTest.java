@@ -2,6 +2,7 @@ package dev.zeroshard.worker.zero;
 
 import dev.zeroshard.protocol.config.DeepSpeedConfig;
 import dev.zeroshard.sharding.zero.ShardPlan;
+import dev.zeroshard.worker.backend.GptModelFactory;
 import dev.zeroshard.worker.backend.cpu.JavaGemm;
 import dev.zeroshard.worker.model.GptLayout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +33,7 @@ class ZeroMemoryTest extends OnRankThreads {
                                                                    final boolean bf16) throws Exception {
         final DeepSpeedConfig config = ZeroEquivalenceTest.deepspeed(world, stage, true, 1, bf16);
         final List<MemoryReport> reports = ranks.run(world, comm -> {
-            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, new JavaGemm(), comm,
+            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, GptModelFactory.cpu(new JavaGemm()), comm,
                 ZeroEquivalenceTest.loader(comm.rank(), world)::next, NonFinitePolicy.STOP,
                 ZeroEquivalenceTest.initialWeights());
             engine.trainStep();

@@ -12,9 +12,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * GPU 0's primary context with the kernels' module loaded, its caching {@link DeviceAllocator} and the
- * {@link CudaKernels} launchers. One per process, opened by {@link CudaDevice}; never closed (the driver releases
- * it at exit).
+ * The primary context of the process's GPU (which one: {@link CudaDevice}) with the kernels' module loaded, its
+ * caching {@link DeviceAllocator} and the {@link CudaKernels} launchers. One per process, opened by
+ * {@link CudaDevice}; never closed (the driver releases it at exit).
  */
 public final class CudaContext {
     private final CUdevice device;

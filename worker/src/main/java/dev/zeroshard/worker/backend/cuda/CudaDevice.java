@@ -19,6 +19,9 @@ import java.util.stream.Stream;
  * that GPU. The probe catches every {@link Throwable}: without {@code libcuda.so.1} the first JCuda call throws
  * {@link UnsatisfiedLinkError} and every later one {@link NoClassDefFoundError}, so nothing else may call JCuda
  * before asking here.
+ *
+ * <p>The GPU is number {@code LOCAL_RANK mod count} (the variable launchers set for each process on a machine, as
+ * {@code torchrun} does; unset means 0), so that ranks on one machine spread over its GPUs.
  */
 public final class CudaDevice {
     /** The kernels' fatbin, beside this class on the class path (built by worker/src/main/cuda/build-kernels.sh). */
@@ -27,6 +30,9 @@ public final class CudaDevice {
     public static final String NO_KERNELS = "kernels not built (no nvcc at build time)";
     /** Oldest compute capability the kernels run on (bf16 tensor cores, cp.async): 8.0, A100. */
     public static final int MIN_COMPUTE_CAPABILITY = 80;
+
+    /** The environment variable naming this process's index among the ranks on its machine. */
+    public static final String LOCAL_RANK_ENV = "LOCAL_RANK";
 
     private static final String TMPDIR_PROP = "java.io.tmpdir";
 
@@ -56,7 +62,7 @@ public final class CudaDevice {
         return CudaDevice.class.getResource(FATBIN_RESOURCE) != null;
     }
 
-    /** The process's context on GPU 0 with the kernels loaded. */
+    /** The process's context on its GPU with the kernels loaded. */
     public static CudaContext context() {
         final Probe p = probe();
         if (p.context == null) {
@@ -73,9 +79,32 @@ public final class CudaDevice {
         return probe;
     }
 
+    /** The {@code LOCAL_RANK} value: 0 when unset, else a non-negative integer. */
+    static int localRank(final String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            final int parsed = Integer.parseInt(value.trim());
+            if (parsed >= 0) {
+                return parsed;
+            }
+        } catch (final NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(LOCAL_RANK_ENV + "=" + value + ": must be a non-negative integer (this "
+            + "process's index among the ranks on its machine)");
+    }
+
     private static Probe run() {
         final CUdevice device = new CUdevice();
         final int[] driverVersion = new int[1];
+        final int localRank;
+        try {
+            localRank = localRank(System.getenv(LOCAL_RANK_ENV));
+        } catch (final IllegalArgumentException ex) {
+            return Probe.unavailable(ex.getMessage());
+        }
         // JCuda writes its native library to ${java.io.tmpdir}/libJCudaDriver-<version>-<os>-<arch>.so unless that
         // file exists, then loads it: JVMs starting together (simulate, several ranks on a host) could load a
         // half-written file, and a truncated one would stay. This process extracts into a directory of its own,
@@ -92,6 +121,7 @@ public final class CudaDevice {
             System.setProperty(TMPDIR_PROP, tmpdir);
             deleteQuietly(extractDir);
         }
+        final int ordinal;
         try {
             JCudaDriver.cuInit(0);
             JCudaDriver.cuDriverGetVersion(driverVersion);
@@ -100,7 +130,8 @@ public final class CudaDevice {
             if (count[0] < 1) {
                 return Probe.unavailable("no CUDA device: the driver sees no GPU");
             }
-            JCudaDriver.cuDeviceGet(device, 0);
+            ordinal = localRank % count[0];
+            JCudaDriver.cuDeviceGet(device, ordinal);
         } catch (final Throwable t) {
             return Probe.unavailable("no CUDA device: " + driverFailure(t));
         }
@@ -111,11 +142,12 @@ public final class CudaDevice {
             capability = 10 * attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
                 + attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
         } catch (final Throwable t) {
-            return Probe.unavailable("no CUDA device: GPU 0 could not be queried (" + firstLine(t) + ")");
+            return Probe.unavailable("no CUDA device: GPU " + ordinal + " could not be queried (" + firstLine(t)
+                + ")");
         }
         if (capability < MIN_COMPUTE_CAPABILITY) {
-            return Probe.unavailable(String.format(Locale.ROOT, "no CUDA device: GPU 0 (%s) has compute capability "
-                + "%d.%d; the kernels need %d.%d or newer", name, capability / 10, capability % 10,
+            return Probe.unavailable(String.format(Locale.ROOT, "no CUDA device: GPU %d (%s) has compute capability "
+                + "%d.%d; the kernels need %d.%d or newer", ordinal, name, capability / 10, capability % 10,
                 MIN_COMPUTE_CAPABILITY / 10, MIN_COMPUTE_CAPABILITY % 10));
         }
         final byte[] fatbin = readFatbin();
@@ -125,7 +157,7 @@ public final class CudaDevice {
         try {
             return new Probe(CudaContext.open(device, name, capability, driverVersion[0], fatbin), "");
         } catch (final Throwable t) {
-            return Probe.unavailable("the CUDA kernels did not load on GPU 0 (" + name + ", driver "
+            return Probe.unavailable("the CUDA kernels did not load on GPU " + ordinal + " (" + name + ", driver "
                 + driverVersion[0] / 1000 + "." + driverVersion[0] % 1000 / 10 + "): " + firstLine(t));
         }
     }

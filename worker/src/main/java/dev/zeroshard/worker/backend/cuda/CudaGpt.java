@@ -4,13 +4,18 @@ import dev.zeroshard.worker.model.BlockTensor;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.model.GptModel;
+import dev.zeroshard.worker.model.GradientView;
+import dev.zeroshard.worker.model.ModelStates;
+import dev.zeroshard.worker.model.ParameterView;
 import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.ops.Bf16Rounding;
 import jcuda.driver.JCudaDriver;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static dev.zeroshard.worker.model.BlockTensor.ATTN_PROJ_BIAS;
@@ -38,6 +43,13 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * during backward, each unit's gradients (a block, the final norm, the embeddings) are copied to the host on a
  * second stream as soon as backward has finished them, so the copy overlaps the rest of backward.
  *
+ * <p>Built on a {@link ModelStates} store (a ZeRO engine's), the model follows the CPU model's protocol call for
+ * call. It acquires each unit where {@code CpuGpt} does and uploads the unit only when the view's version says the
+ * weights changed (after an optimizer step), so stage 3's gathered units pass through and the device keeps the
+ * whole model. Each unit's gradients are computed on the device from zero, copied out as soon as backward has
+ * finished the unit, and added into the store's view one unit behind the kernels, so that the ring reduces them
+ * while the GPU computes the units below.
+ *
  * <p>Differences from the CPU backend, all within bf16 rounding: q, k and v are rounded to bf16 before attention
  * and the attention probabilities are rounded to bf16 before P·V (the CPU's attention runs in fp32 on bf16 matrix
  * outputs); the attention dq, LayerNorm weight gradients and the token-embedding gradient are summed with atomic
@@ -63,13 +75,34 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final float eps;
     private final int psi;
 
+    /** The host copies of a whole-buffer model; null on a store. */
     private final float[] params;
     private final float[] grads;
+    /** The ZeRO engine's store, or null for a model that holds its parameters and gradients itself. */
+    private final ModelStates states;
+    private final ParameterView embeddingParams = new ParameterView();
+    private final ParameterView blockParams = new ParameterView();
+    private final ParameterView finalNormParams = new ParameterView();
+    private final GradientView embeddingGrads = new GradientView();
+    private final GradientView unitGrads = new GradientView();
+    /** Per unit, the version of the store's weights on the device (-1: none yet). */
+    private final long[] deviceVersion;
+    /** bf16 weights on their way to the device (store mode only). */
+    private final PinnedBuffer bitsPinned;
+    /** Where a unit's gradients are summed into the store, a slice at a time (store mode only). */
+    private final float[] addScratch;
+    /** Unit whose gradients are copied out and not yet added into the store, or -1. */
+    private int pendingUnit = -1;
+    private long activationBytes;
     private final CudaStream compute;
     private final CudaStream copy;
     private final CudaStream.Event uploaded;
     /** One per unit: recorded on the compute stream when the unit's gradients are complete. */
     private final CudaStream.Event[] unitDone;
+    /** One per unit: recorded on the copy stream when the unit's gradients are in {@link #gradsPinned}. */
+    private final CudaStream.Event[] unitCopied;
+    /** One per unit: recorded on the compute stream when the unit's weights have left the pinned staging. */
+    private final CudaStream.Event[] unitUploaded;
     private final PinnedBuffer paramsPinned;
     private final PinnedBuffer gradsPinned;
     private final PinnedBuffer tokensPinned;
@@ -90,11 +123,25 @@ public final class CudaGpt implements GptModel, AutoCloseable {
 
     /** A model of shape (batchSize, seqLen) on the process's GPU; throws {@link CudaUnavailableException} without one. */
     public CudaGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision) {
-        this(CudaDevice.context(), config, batchSize, seqLen, precision);
+        this(CudaDevice.context(), config, batchSize, seqLen, precision, null);
+    }
+
+    /**
+     * As {@link #CudaGpt(GptConfig, int, int, Precision)}, its parameters and gradients in {@code states} (a ZeRO
+     * engine's store; null: the model holds them itself).
+     */
+    public CudaGpt(final GptConfig config, final int batchSize, final int seqLen, final Precision precision,
+                   final ModelStates states) {
+        this(CudaDevice.context(), config, batchSize, seqLen, precision, states);
     }
 
     CudaGpt(final CudaContext cuda, final GptConfig config, final int batchSize, final int seqLen,
             final Precision precision) {
+        this(cuda, config, batchSize, seqLen, precision, null);
+    }
+
+    CudaGpt(final CudaContext cuda, final GptConfig config, final int batchSize, final int seqLen,
+            final Precision precision, final ModelStates states) {
         final String unsupported = unsupported(cuda, config, precision);
         if (unsupported != null) {
             throw new IllegalArgumentException(unsupported);
@@ -125,13 +172,22 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         this.BT = Math.multiplyExact(batchSize, seqLen);
         this.eps = config.layerNormEps();
         this.psi = layout.totalElements();
-        this.params = new float[psi];
-        this.grads = new float[psi];
+        this.states = states;
+        this.params = states == null ? new float[psi] : null;
+        this.grads = states == null ? new float[psi] : null;
+        this.deviceVersion = new long[layout.unitCount()];
+        Arrays.fill(deviceVersion, -1);
         this.unitDone = new CudaStream.Event[layout.unitCount()];
+        this.unitCopied = new CudaStream.Event[layout.unitCount()];
+        this.unitUploaded = new CudaStream.Event[layout.unitCount()];
         for (int u = 0; u < unitDone.length; u++) {
             unitDone[u] = new CudaStream.Event(false);
+            unitCopied[u] = new CudaStream.Event(false);
+            unitUploaded[u] = new CudaStream.Event(false);
         }
         this.paramsPinned = new PinnedBuffer(4L * psi);
+        this.bitsPinned = states == null ? null : new PinnedBuffer(2L * psi);
+        this.addScratch = states == null ? null : new float[Math.min(psi, 1 << 20)];
         this.gradsPinned = new PinnedBuffer(4L * psi);
         this.tokensPinned = new PinnedBuffer(8L * BT);
         this.lossesPinned = new PinnedBuffer(4L * BT);
@@ -139,9 +195,13 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         this.paramsBf16 = alloc(2L * psi);
         this.gradsDev = alloc(4L * psi);
         this.tokens = alloc(8L * BT);
+        final long before = deviceBytes();
         this.a = new Activations();
+        this.activationBytes = deviceBytes() - before;
         zeroGradients();
-        parametersChanged();
+        if (states == null) {
+            parametersChanged();
+        }
     }
 
     /**
@@ -186,12 +246,14 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     /** The host copy of the parameters: write it, then call {@link #parametersChanged()}. */
     @Override
     public float[] parameters() {
+        wholeBuffers();
         return params;
     }
 
     /** The gradients, copied from the device (and cached until the next forward/backward or zeroing). */
     @Override
     public float[] gradients() {
+        wholeBuffers();
         if (!hostGradsCurrent) {
             cuda.makeCurrent();
             if (!pinnedGradsCurrent) {
@@ -217,6 +279,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     /** Rounds the host parameters to bf16 (as the CPU backend's bf16 mode does) and uploads them. */
     @Override
     public void parametersChanged() {
+        wholeBuffers();
         cuda.makeCurrent();
         Bf16Rounding.roundInPlace(params, 0, psi);
         uploaded.synchronize();
@@ -224,6 +287,18 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         JCudaDriver.cuMemcpyHtoDAsync(paramsF32.pointer(), paramsPinned.pointer(), 4L * psi, compute.handle());
         compute.record(uploaded);
         k.f32ToBf16(compute, paramsBf16, 0, paramsF32, 0, psi);
+    }
+
+    private void wholeBuffers() {
+        if (states == null) {
+            return;
+        }
+        throw new IllegalStateException("this model's parameters and gradients live in a ZeRO engine's store");
+    }
+
+    @Override
+    public long activationBytes() {
+        return activationBytes;
     }
 
     /** Bytes of device memory this model holds (parameters, gradients, activations, scratch). */
@@ -247,6 +322,8 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         cuda.makeCurrent();
         upload(inputs, targets);
         forwardToLogits();
+        release(GptLayout.embeddingUnit());
+        release(layout.finalNormUnit());
         k.crossEntropy(compute, a.losses, 0, null, 0, a.logits, 0, tokens, BT, BT, V, Vp, 0f);
         return meanLoss();
     }
@@ -289,10 +366,13 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
         final long btc = (long)BT * C;
         final long bti = (long)BT * inner;
+        acquire(GptLayout.embeddingUnit(), embeddingParams);
         k.encoderForward(compute, a.encoded, 0, tokens, 0, paramsBf16, wte, wpe, B, T, C);
+        release(GptLayout.embeddingUnit());
         for (int l = 0; l < L; l++) {
             final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
             final long residualOff = l == 0 ? 0 : (l - 1) * btc;
+            acquire(GptLayout.blockUnit(l), blockParams);
             // attention sub-block: x + proj(attn(ln_1(x)))
             k.layerNormForward(compute, a.ln1, l * btc, a.ln1Mean, (long)l * BT, a.ln1Rstd, (long)l * BT, residual,
                 residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l), BT, C, eps);
@@ -319,7 +399,10 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             k.gemm(compute, false, false, BT, C, inner, 1f, a.fchGelu, l * bti, inner, paramsBf16,
                 layout.offset(MLP_PROJ_WEIGHT, l), C, 1f, a.residual3, l * btc, C, paramsF32,
                 layout.offset(MLP_PROJ_BIAS, l), null, 0, 0);
+            release(GptLayout.blockUnit(l));
         }
+        acquire(layout.finalNormUnit(), finalNormParams);
+        acquire(GptLayout.embeddingUnit(), embeddingParams);
         k.layerNormForward(compute, a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.residual3, (L - 1) * btc, paramsF32,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), layout.offset(GptLayout.FINAL_NORM_BIAS), BT, C, eps);
         // the LM head is the token embedding, transposed: logits (BT, V) with row stride Vp
@@ -327,13 +410,20 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             null, 0, 0);
     }
 
-    /** Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete. */
+    /**
+     * Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete. On a
+     * store the device gradients start from zero and each unit is added into the store one unit behind.
+     */
     private void backward() {
         final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
         final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
         final long btc = (long)BT * C;
         final long bti = (long)BT * inner;
         final DeviceBuffer dres = a.dresidual;
+        if (states != null) {
+            JCudaDriver.cuMemsetD32Async(gradsDev.pointer(), 0, psi, compute.handle());
+            states.beginGradients(GptLayout.embeddingUnit(), embeddingGrads);
+        }
         JCudaDriver.cuMemsetD32Async(dres.pointer(), 0, btc, compute.handle());
         // head: dln = dlogits · wte; dwte += dlogitsᵀ · lnf
         k.gemm(compute, false, false, BT, C, V, 1f, a.dlogits, 0, Vp, paramsBf16, wte, C, 0f, a.dln, 0, C, null, 0,
@@ -343,11 +433,14 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
             layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, (L - 1) * btc, paramsF32,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+        release(GptLayout.embeddingUnit());
+        release(layout.finalNormUnit());
         unitComplete(layout.finalNormUnit());
 
         for (int l = L - 1; l >= 0; l--) {
             final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
             final long residualOff = l == 0 ? 0 : (l - 1) * btc;
+            acquire(GptLayout.blockUnit(l), blockParams);
             // MLP: dres holds d(residual3), which is d(fcproj) and, passed through, d(residual2)
             k.f32ToBf16(compute, a.doutBits, 0, dres, 0, btc);
             linearBackward(a.dfchGelu, MLP_PROJ_WEIGHT, MLP_PROJ_BIAS, l, dres, a.fchGelu, l * bti, inner, C);
@@ -368,10 +461,16 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
                 a.dln, 0, residual, residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, (long)l * BT,
                 a.ln1Rstd, (long)l * BT, BT, C, a.lnScratch);
+            release(GptLayout.blockUnit(l));
             unitComplete(GptLayout.blockUnit(l));
         }
         k.encoderBackward(compute, gradsDev, wte, wpe, dres, 0, tokens, 0, B, T, C);
         unitComplete(GptLayout.embeddingUnit());
+        if (states != null) {
+            addPendingGradients();
+            addGradients(GptLayout.embeddingUnit(), embeddingGrads);
+            states.endGradients(GptLayout.embeddingUnit());
+        }
     }
 
     /**
@@ -395,7 +494,10 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         k.biasBackward(compute, gradsDev, bias, dout, 0, BT, oc, a.biasScratch);
     }
 
-    /** The unit's gradients are complete on the compute stream: copy them to the pinned buffer on the copy stream. */
+    /**
+     * The unit's gradients are complete on the compute stream: copy them to the pinned buffer on the copy stream.
+     * On a store, the unit before it (whose copy is then likely done) is added into the store meanwhile.
+     */
     private void unitComplete(final int unit) {
         compute.record(unitDone[unit]);
         copy.waitFor(unitDone[unit]);
@@ -403,6 +505,80 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         final long bytes = 4L * (layout.unitEnd(unit) - from);
         JCudaDriver.cuMemcpyDtoHAsync(gradsPinned.pointer().withByteOffset(4 * from), gradsDev.at(4 * from), bytes,
             copy.handle());
+        copy.record(unitCopied[unit]);
+        if (states != null && unit != GptLayout.embeddingUnit()) {
+            addPendingGradients();
+            pendingUnit = unit;
+        }
+    }
+
+    /** Hands the pending unit's gradients to the store: begin, add, end, in the order the CPU model calls them. */
+    private void addPendingGradients() {
+        if (pendingUnit < 0) {
+            return;
+        }
+        final int unit = pendingUnit;
+        pendingUnit = -1;
+        states.beginGradients(unit, unitGrads);
+        addGradients(unit, unitGrads);
+        states.endGradients(unit);
+    }
+
+    /** Waits for the unit's copy and adds it into {@code view}, as the CPU model's backward adds into it. */
+    private void addGradients(final int unit, final GradientView view) {
+        unitCopied[unit].synchronize();
+        final FloatBuffer pinned = gradsPinned.floats();
+        final float[] into = view.values();
+        final int shift = view.shift();
+        final int end = layout.unitEnd(unit);
+        for (int from = layout.unitStart(unit); from < end; from += addScratch.length) {
+            final int n = Math.min(addScratch.length, end - from);
+            pinned.get(from, addScratch, 0, n);
+            for (int i = 0; i < n; i++) {
+                into[from + shift + i] += addScratch[i];
+            }
+        }
+    }
+
+    /**
+     * On a store: acquires unit {@code unit} into {@code view} and, when the device does not hold that version of
+     * its weights, uploads them (the bf16 weights and the fp32 values the LayerNorms and biases read).
+     */
+    private void acquire(final int unit, final ParameterView view) {
+        if (states == null) {
+            return;
+        }
+        view.holding(deviceVersion[unit]);
+        states.acquireParameters(unit, view);
+        final long version = view.version();
+        if (version >= 0 && version == deviceVersion[unit]) {
+            return;
+        }
+        final int start = layout.unitStart(unit);
+        final int n = layout.unitEnd(unit) - start;
+        // this unit's staging may still be on its way to the device from an earlier upload
+        unitUploaded[unit].synchronize();
+        if (view.values() != null) {
+            paramsPinned.floats().put(start, view.values(), start + view.valuesShift(), n);
+            JCudaDriver.cuMemcpyHtoDAsync(paramsF32.at(4L * start), paramsPinned.pointer().withByteOffset(4L * start),
+                4L * n, compute.handle());
+        }
+        if (view.bits() != null) {
+            final ShortBuffer staged = bitsPinned.bytesView().asShortBuffer();
+            staged.put(start, view.bits(), start + view.bitsShift(), n);
+            JCudaDriver.cuMemcpyHtoDAsync(paramsBf16.at(2L * start), bitsPinned.pointer().withByteOffset(2L * start),
+                2L * n, compute.handle());
+        } else if (view.values() != null) {
+            k.f32ToBf16(compute, paramsBf16, start, paramsF32, start, n);
+        }
+        compute.record(unitUploaded[unit]);
+        deviceVersion[unit] = version;
+    }
+
+    private void release(final int unit) {
+        if (states != null) {
+            states.releaseParameters(unit);
+        }
     }
 
     private void copyDevice(final DeviceBuffer dst, final long dstOff, final DeviceBuffer src, final long srcOff,
@@ -439,10 +615,19 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         }
         buffers.clear();
         paramsPinned.close();
+        if (bitsPinned != null) {
+            bitsPinned.close();
+        }
         gradsPinned.close();
         tokensPinned.close();
         lossesPinned.close();
         for (final CudaStream.Event event : unitDone) {
+            event.close();
+        }
+        for (final CudaStream.Event event : unitCopied) {
+            event.close();
+        }
+        for (final CudaStream.Event event : unitUploaded) {
             event.close();
         }
         uploaded.close();

@@ -38,6 +38,17 @@ class CudaDeviceTest {
     }
 
     @Test
+    void shouldTakeTheGpuOfItsLocalRankAndRefuseANonsenseOneNamingTheVariable() {
+        assertThat(CudaDevice.localRank(null)).isZero();
+        assertThat(CudaDevice.localRank(" ")).isZero();
+        assertThat(CudaDevice.localRank("3")).isEqualTo(3);
+        assertThatThrownBy(() -> CudaDevice.localRank("-1"))
+            .hasMessage("LOCAL_RANK=-1: must be a non-negative integer (this process's index among the ranks on its "
+                + "machine)");
+        assertThatThrownBy(() -> CudaDevice.localRank("gpu1")).hasMessageStartingWith("LOCAL_RANK=gpu1: ");
+    }
+
+    @Test
     void shouldDescribeTheDeviceWhenThereIsOne() {
         assumeTrue(CudaDevice.available(), CudaDevice.reason());
 

@@ -23,6 +23,7 @@ import static dev.zeroshard.worker.backend.cuda.GpuTesting.relativeL2;
 import static dev.zeroshard.worker.backend.cuda.GpuTesting.tokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -100,6 +101,39 @@ class CudaGptTest {
 
             gpu.zeroGradients();
             assertThat(gpu.gradients()).containsOnly(0f);
+        }
+    }
+
+    @Test
+    void shouldComputeOnAStoreAsOnItsOwnBuffersCallingTheStoreAsTheCpuModelDoes() {
+        assumeTrue(CudaDevice.available(), CudaDevice.reason());
+        final int[] inputs = tokens(1, B * T, CONFIG.vocabSize());
+        final int[] targets = tokens(2, B * T, CONFIG.vocabSize());
+        final float scale = 1f / (B * T);
+        final RecordingStates gpuStore = new RecordingStates(CONFIG, 7);
+        final RecordingStates cpuStore = new RecordingStates(CONFIG, 7);
+        try (CudaGpt whole = gpu(); CudaGpt onStore = new CudaGpt(CONFIG, B, T, Precision.BF16, gpuStore);
+             CpuGpt cpu = new CpuGpt(CONFIG, B, T, Precision.BF16, new JavaGemm(), cpuStore)) {
+            // two micro-batches: the store's gradients are the sum of both, as the device's own are
+            for (int micro = 0; micro < 2; micro++) {
+                final float expected = whole.forwardBackward(inputs, targets, scale);
+                assertThat(onStore.forwardBackward(inputs, targets, scale)).isCloseTo(expected, within(1e-6f));
+                cpu.forwardBackward(inputs, targets, scale);
+            }
+            assertThat(relativeL2(gpuStore.dense.gradients(), whole.gradients())).isLessThan(1e-5);
+            assertThat(onStore.forward(inputs, targets)).isCloseTo(whole.forward(inputs, targets), within(1e-6f));
+            cpu.forward(inputs, targets);
+            assertThat(gpuStore.calls).isEqualTo(cpuStore.calls);
+
+            // new weights under a new version are uploaded; under the same version the device keeps what it has
+            GptInitializer.initialize(whole.layout(), 8, whole.parameters());
+            whole.parametersChanged();
+            GptInitializer.initialize(whole.layout(), 8, gpuStore.dense.parameters());
+            gpuStore.dense.parametersChanged();
+            final float before = onStore.forward(inputs, targets);
+            gpuStore.version++;
+            final float after = onStore.forward(inputs, targets);
+            assertThat(after).isCloseTo(whole.forward(inputs, targets), within(1e-6f)).isNotEqualTo(before);
         }
     }
 
