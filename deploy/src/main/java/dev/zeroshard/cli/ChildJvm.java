@@ -1,5 +1,7 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.worker.backend.cuda.CudaDevice;
+
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,15 @@ final class ChildJvm {
             builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
             builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
         }
+        return builder;
+    }
+
+    /**
+     * Tells the child it is the {@code localRank}-th process of its kind on this machine, so that where the CUDA
+     * backend runs it takes GPU {@code localRank mod count}, as {@code torchrun}'s {@code LOCAL_RANK} does.
+     */
+    static ProcessBuilder onLocalRank(final ProcessBuilder builder, final int localRank) {
+        builder.environment().put(CudaDevice.LOCAL_RANK_ENV, Integer.toString(localRank));
         return builder;
     }
 }

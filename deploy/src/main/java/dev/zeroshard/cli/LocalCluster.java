@@ -41,14 +41,15 @@ final class LocalCluster implements AutoCloseable {
         final LocalCluster cluster = new LocalCluster(runDir, "http://127.0.0.1:" + http);
         Runtime.getRuntime().addShutdownHook(cluster.killer);
         try {
-            cluster.spawn("coordinator", List.of("coordinator", "--port=" + clusterPort, "--http-port=" + http,
-                "--data-dir=" + dataDir.toAbsolutePath()), null);
+            cluster.spawn("coordinator", ChildJvm.zeroshard(List.of("coordinator", "--port=" + clusterPort,
+                "--http-port=" + http, "--data-dir=" + dataDir.toAbsolutePath()), null));
             cluster.awaitLine(runDir.resolve("coordinator.log"), "coordinator up", cluster.processes.get(0));
             final int perWorker = threads != null ? threads
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, workers));
             for (int k = 0; k < workers; k++) {
-                cluster.spawn("worker-" + k, List.of("worker", "--seed=127.0.0.1:" + clusterPort, "--id=worker-" + k,
-                    "--threads=" + perWorker, "--backend=" + backend), perWorker);
+                cluster.spawn("worker-" + k, ChildJvm.onLocalRank(ChildJvm.zeroshard(List.of("worker",
+                    "--seed=127.0.0.1:" + clusterPort, "--id=worker-" + k, "--threads=" + perWorker,
+                    "--backend=" + backend), perWorker), k));
             }
             cluster.awaitWorkers(workers);
             return cluster;
@@ -66,9 +67,8 @@ final class LocalCluster implements AutoCloseable {
         return runDir;
     }
 
-    private void spawn(final String name, final List<String> args, final Integer threads) throws IOException {
-        processes.add(ChildJvm.zeroshard(args, threads).redirectOutput(runDir.resolve(name + ".log").toFile())
-            .start());
+    private void spawn(final String name, final ProcessBuilder builder) throws IOException {
+        processes.add(builder.redirectOutput(runDir.resolve(name + ".log").toFile()).start());
     }
 
     private void awaitLine(final Path log, final String text, final Process process)

@@ -5,7 +5,6 @@ import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.sharding.aeron.RankEndpoint;
 import dev.zeroshard.sharding.aeron.RingSpec;
 import dev.zeroshard.sharding.collective.CommSettings;
-import dev.zeroshard.worker.backend.cuda.CudaDevice;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -64,10 +63,8 @@ final class LocalRanks {
         try {
             for (int rank = 0; rank < ranks; rank++) {
                 final Path log = runDir.resolve("rank-" + rank + ".log");
-                final ProcessBuilder builder = ChildJvm.zeroshard(rankArguments(jobFile, rank, endpoints, threads,
-                    options), threads);
-                // each rank takes GPU rank mod count where the CUDA backend runs, as torchrun's LOCAL_RANK does
-                builder.environment().put(CudaDevice.LOCAL_RANK_ENV, Integer.toString(rank));
+                final ProcessBuilder builder = ChildJvm.onLocalRank(ChildJvm.zeroshard(rankArguments(jobFile, rank,
+                    endpoints, threads, options), threads), rank);
                 if (rank != 0) {
                     builder.redirectOutput(log.toFile());
                 }
