@@ -43,11 +43,11 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * during backward, each unit's gradients (a block, the final norm, the embeddings) are copied to the host on a
  * second stream as soon as backward has finished them, so the copy overlaps the rest of backward.
  *
- * <p>Built on a {@link ModelStates} store (a ZeRO engine's), the model follows the CPU model's protocol call for
- * call. It acquires each unit where {@code CpuGpt} does and uploads the unit only when the view's version says the
- * weights changed (after an optimizer step), so stage 3's gathered units pass through and the device keeps the
- * whole model. Each unit's gradients are computed on the device from zero, copied out as soon as backward has
- * finished the unit, and added into the store's view one unit behind the kernels, so that the ring reduces them
+ * <p>Built on a {@link ModelStates} store (a ZeRO engine's), the model makes the CPU model's store calls in the same
+ * order, so ranks on either backend start their collectives alike. It uploads a unit only when the view's version
+ * says the weights changed (after an optimizer step), so stage 3's gathered units pass through and the device keeps
+ * the whole model. Each unit's gradients are computed on the device from zero, copied out as soon as backward has
+ * finished the unit, and added into the store's view while the GPU computes the next unit; the ring reduces them
  * while the GPU computes the units below.
  *
  * <p>Differences from the CPU backend, all within bf16 rounding: q, k and v are rounded to bf16 before attention
@@ -91,8 +91,6 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final PinnedBuffer bitsPinned;
     /** Where a unit's gradients are summed into the store, a slice at a time (store mode only). */
     private final float[] addScratch;
-    /** Unit whose gradients are copied out and not yet added into the store, or -1. */
-    private int pendingUnit = -1;
     private long activationBytes;
     private final CudaStream compute;
     private final CudaStream copy;
@@ -411,8 +409,12 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     }
 
     /**
-     * Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete. On a
-     * store the device gradients start from zero and each unit is added into the store one unit behind.
+     * Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete.
+     *
+     * <p>On a store the device gradients start from zero, and the store calls come in {@code CpuGpt}'s order (so a
+     * rank on either backend starts its collectives in the same order) but one unit behind the kernels: the host
+     * finishes unit u (release, wait for its copy, add, end) and starts the next (acquire, begin) while the GPU
+     * computes the next unit's backward. That is possible because backward reads weights forward uploaded.
      */
     private void backward() {
         final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
@@ -423,6 +425,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         if (states != null) {
             JCudaDriver.cuMemsetD32Async(gradsDev.pointer(), 0, psi, compute.handle());
             states.beginGradients(GptLayout.embeddingUnit(), embeddingGrads);
+            states.beginGradients(layout.finalNormUnit(), unitGrads);
         }
         JCudaDriver.cuMemsetD32Async(dres.pointer(), 0, btc, compute.handle());
         // head: dln = dlogits · wte; dwte += dlogitsᵀ · lnf
@@ -433,14 +436,11 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
             layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, (L - 1) * btc, paramsF32,
             layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
-        release(GptLayout.embeddingUnit());
-        release(layout.finalNormUnit());
         unitComplete(layout.finalNormUnit());
 
         for (int l = L - 1; l >= 0; l--) {
             final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
             final long residualOff = l == 0 ? 0 : (l - 1) * btc;
-            acquire(GptLayout.blockUnit(l), blockParams);
             // MLP: dres holds d(residual3), which is d(fcproj) and, passed through, d(residual2)
             k.f32ToBf16(compute, a.doutBits, 0, dres, 0, btc);
             linearBackward(a.dfchGelu, MLP_PROJ_WEIGHT, MLP_PROJ_BIAS, l, dres, a.fchGelu, l * bti, inner, C);
@@ -461,13 +461,26 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(LN_1_WEIGHT, l), layout.offset(LN_1_BIAS, l),
                 a.dln, 0, residual, residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, (long)l * BT,
                 a.ln1Rstd, (long)l * BT, BT, C, a.lnScratch);
-            release(GptLayout.blockUnit(l));
             unitComplete(GptLayout.blockUnit(l));
+            if (states != null) {
+                // the unit before block l in backward, while the GPU computes block l
+                if (l == L - 1) {
+                    release(GptLayout.embeddingUnit());
+                    release(layout.finalNormUnit());
+                    endGradients(layout.finalNormUnit());
+                } else {
+                    release(GptLayout.blockUnit(l + 1));
+                    endGradients(GptLayout.blockUnit(l + 1));
+                }
+                acquireForBackward(GptLayout.blockUnit(l), blockParams);
+                states.beginGradients(GptLayout.blockUnit(l), unitGrads);
+            }
         }
         k.encoderBackward(compute, gradsDev, wte, wpe, dres, 0, tokens, 0, B, T, C);
         unitComplete(GptLayout.embeddingUnit());
         if (states != null) {
-            addPendingGradients();
+            release(GptLayout.blockUnit(0));
+            endGradients(GptLayout.blockUnit(0));
             addGradients(GptLayout.embeddingUnit(), embeddingGrads);
             states.endGradients(GptLayout.embeddingUnit());
         }
@@ -494,10 +507,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         k.biasBackward(compute, gradsDev, bias, dout, 0, BT, oc, a.biasScratch);
     }
 
-    /**
-     * The unit's gradients are complete on the compute stream: copy them to the pinned buffer on the copy stream.
-     * On a store, the unit before it (whose copy is then likely done) is added into the store meanwhile.
-     */
+    /** The unit's gradients are complete on the compute stream: copy them to the pinned buffer on the copy stream. */
     private void unitComplete(final int unit) {
         compute.record(unitDone[unit]);
         copy.waitFor(unitDone[unit]);
@@ -506,20 +516,10 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         JCudaDriver.cuMemcpyDtoHAsync(gradsPinned.pointer().withByteOffset(4 * from), gradsDev.at(4 * from), bytes,
             copy.handle());
         copy.record(unitCopied[unit]);
-        if (states != null && unit != GptLayout.embeddingUnit()) {
-            addPendingGradients();
-            pendingUnit = unit;
-        }
     }
 
-    /** Hands the pending unit's gradients to the store: begin, add, end, in the order the CPU model calls them. */
-    private void addPendingGradients() {
-        if (pendingUnit < 0) {
-            return;
-        }
-        final int unit = pendingUnit;
-        pendingUnit = -1;
-        states.beginGradients(unit, unitGrads);
+    /** Adds the unit's gradients into the view its begin pointed {@link #unitGrads} at, and ends them. */
+    private void endGradients(final int unit) {
         addGradients(unit, unitGrads);
         states.endGradients(unit);
     }
@@ -573,6 +573,20 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         }
         compute.record(unitUploaded[unit]);
         deviceVersion[unit] = version;
+    }
+
+    /**
+     * Backward's acquisition of a unit whose kernels are already queued: the store must show the version forward
+     * uploaded, or those kernels read other weights than the store's.
+     */
+    private void acquireForBackward(final int unit, final ParameterView view) {
+        view.holding(deviceVersion[unit]);
+        states.acquireParameters(unit, view);
+        if (view.version() < 0 || view.version() != deviceVersion[unit]) {
+            throw new IllegalStateException("unit " + unit + "'s weights are at version " + view.version()
+                + " in backward but forward computed with version " + deviceVersion[unit] + ": the store changed "
+                + "them in between, or does not say which it shows");
+        }
     }
 
     private void release(final int unit) {
