@@ -85,6 +85,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final ParameterView finalNormParams = new ParameterView();
     private final GradientView embeddingGrads = new GradientView();
     private final GradientView unitGrads = new GradientView();
+    private final BackwardSteps backwardSteps;
     /** Per unit, the version of the store's weights on the device (-1: none yet). */
     private final long[] deviceVersion;
     /** bf16 weights on their way to the device (store mode only). */
@@ -196,6 +197,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         final long before = deviceBytes();
         this.a = new Activations();
         this.activationBytes = deviceBytes() - before;
+        this.backwardSteps = new BackwardSteps();
         zeroGradients();
         if (states == null) {
             parametersChanged();
@@ -409,36 +411,41 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     }
 
     /**
-     * Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete.
-     *
-     * <p>On a store the device gradients start from zero, and the store calls come in {@code CpuGpt}'s order (so a
-     * rank on either backend starts its collectives in the same order) but one unit behind the kernels: the host
-     * finishes unit u (release, wait for its copy, add, end) and starts the next (acquire, begin) while the GPU
-     * computes the next unit's backward. That is possible because backward reads weights forward uploaded.
+     * Backward from the dlogits that cross-entropy wrote; each unit's gradients are copied out when complete. On a
+     * store the device gradients start from zero and the store calls come as {@link BackwardOrder} says.
      */
     private void backward() {
-        final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
-        final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
-        final long btc = (long)BT * C;
-        final long bti = (long)BT * inner;
-        final DeviceBuffer dres = a.dresidual;
         if (states != null) {
             JCudaDriver.cuMemsetD32Async(gradsDev.pointer(), 0, psi, compute.handle());
-            states.beginGradients(GptLayout.embeddingUnit(), embeddingGrads);
-            states.beginGradients(layout.finalNormUnit(), unitGrads);
         }
-        JCudaDriver.cuMemsetD32Async(dres.pointer(), 0, btc, compute.handle());
-        // head: dln = dlogits · wte; dwte += dlogitsᵀ · lnf
-        k.gemm(compute, false, false, BT, C, V, 1f, a.dlogits, 0, Vp, paramsBf16, wte, C, 0f, a.dln, 0, C, null, 0,
-            null, 0, 0);
-        k.gemm(compute, true, false, V, C, BT, 1f, a.dlogits, 0, Vp, a.lnf, 0, C, 1f, gradsDev, wte, C, null, 0,
-            null, 0, 0);
-        k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
-            layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, (L - 1) * btc, paramsF32,
-            layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
-        unitComplete(layout.finalNormUnit());
+        JCudaDriver.cuMemsetD32Async(a.dresidual.pointer(), 0, (long)BT * C, compute.handle());
+        BackwardOrder.run(layout, states, backwardSteps, blockParams, embeddingGrads, unitGrads);
+    }
 
-        for (int l = L - 1; l >= 0; l--) {
+    /** Backward's kernels and host-side steps, in the order {@link BackwardOrder} runs them. */
+    private final class BackwardSteps implements BackwardOrder.Steps {
+        private final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
+        private final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
+        private final long btc = (long)BT * C;
+        private final long bti = (long)BT * inner;
+
+        /** head: dln = dlogits · wte; dwte += dlogitsᵀ · lnf; then the final norm. */
+        @Override
+        public void head() {
+            final DeviceBuffer dres = a.dresidual;
+            k.gemm(compute, false, false, BT, C, V, 1f, a.dlogits, 0, Vp, paramsBf16, wte, C, 0f, a.dln, 0, C, null,
+                0, null, 0, 0);
+            k.gemm(compute, true, false, V, C, BT, 1f, a.dlogits, 0, Vp, a.lnf, 0, C, 1f, gradsDev, wte, C, null, 0,
+                null, 0, 0);
+            k.layerNormBackward(compute, dres, 0, gradsDev, layout.offset(GptLayout.FINAL_NORM_WEIGHT),
+                layout.offset(GptLayout.FINAL_NORM_BIAS), a.dln, 0, a.residual3, (L - 1) * btc, paramsF32,
+                layout.offset(GptLayout.FINAL_NORM_WEIGHT), a.lnfMean, 0, a.lnfRstd, 0, BT, C, a.lnScratch);
+            unitComplete(layout.finalNormUnit());
+        }
+
+        @Override
+        public void block(final int l) {
+            final DeviceBuffer dres = a.dresidual;
             final DeviceBuffer residual = l == 0 ? a.encoded : a.residual3;
             final long residualOff = l == 0 ? 0 : (l - 1) * btc;
             // MLP: dres holds d(residual3), which is d(fcproj) and, passed through, d(residual2)
@@ -462,27 +469,22 @@ public final class CudaGpt implements GptModel, AutoCloseable {
                 a.dln, 0, residual, residualOff, paramsF32, layout.offset(LN_1_WEIGHT, l), a.ln1Mean, (long)l * BT,
                 a.ln1Rstd, (long)l * BT, BT, C, a.lnScratch);
             unitComplete(GptLayout.blockUnit(l));
-            if (states != null) {
-                // the unit before block l in backward, while the GPU computes block l
-                if (l == L - 1) {
-                    release(GptLayout.embeddingUnit());
-                    release(layout.finalNormUnit());
-                    endGradients(layout.finalNormUnit());
-                } else {
-                    release(GptLayout.blockUnit(l + 1));
-                    endGradients(GptLayout.blockUnit(l + 1));
-                }
-                acquireForBackward(GptLayout.blockUnit(l), blockParams);
-                states.beginGradients(GptLayout.blockUnit(l), unitGrads);
-            }
         }
-        k.encoderBackward(compute, gradsDev, wte, wpe, dres, 0, tokens, 0, B, T, C);
-        unitComplete(GptLayout.embeddingUnit());
-        if (states != null) {
-            release(GptLayout.blockUnit(0));
-            endGradients(GptLayout.blockUnit(0));
-            addGradients(GptLayout.embeddingUnit(), embeddingGrads);
-            states.endGradients(GptLayout.embeddingUnit());
+
+        @Override
+        public void embeddings() {
+            k.encoderBackward(compute, gradsDev, wte, wpe, a.dresidual, 0, tokens, 0, B, T, C);
+            unitComplete(GptLayout.embeddingUnit());
+        }
+
+        @Override
+        public void acquire(final int unit, final ParameterView view) {
+            acquireForBackward(unit, view);
+        }
+
+        @Override
+        public void addGradients(final int unit, final GradientView view) {
+            CudaGpt.this.addGradients(unit, view);
         }
     }
 
@@ -518,11 +520,6 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         copy.record(unitCopied[unit]);
     }
 
-    /** Adds the unit's gradients into the view its begin pointed {@link #unitGrads} at, and ends them. */
-    private void endGradients(final int unit) {
-        addGradients(unit, unitGrads);
-        states.endGradients(unit);
-    }
 
     /** Waits for the unit's copy and adds it into {@code view}, as the CPU model's backward adds into it. */
     private void addGradients(final int unit, final GradientView view) {
