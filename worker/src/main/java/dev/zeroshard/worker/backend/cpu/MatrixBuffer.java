@@ -44,9 +44,7 @@ public abstract class MatrixBuffer implements AutoCloseable {
      * (nearest, ties to even) for a bf16 one.
      */
     public final void write(final long index, final float[] src, final int srcOff, final int count) {
-        checkRange(index, count, src.length, srcOff);
-        Parallel.shared().forRange(count, CHUNK, (from, to) -> writeChunk(index + from, src, srcOff + from, to - from,
-            false));
+        writeParallel(index, src, srcOff, count, false);
     }
 
     /** {@link #write} on the calling thread alone: for callers that already split the work across threads. */
@@ -60,9 +58,14 @@ public abstract class MatrixBuffer implements AutoCloseable {
      * for a tensor that fp32 readers (attention backward) must see at the precision the products saw.
      */
     public final void writeRoundingSource(final long index, final float[] src, final int srcOff, final int count) {
+        writeParallel(index, src, srcOff, count, bf16);
+    }
+
+    private void writeParallel(final long index, final float[] src, final int srcOff, final int count,
+                               final boolean roundSource) {
         checkRange(index, count, src.length, srcOff);
         Parallel.shared().forRange(count, CHUNK, (from, to) -> writeChunk(index + from, src, srcOff + from, to - from,
-            bf16));
+            roundSource));
     }
 
     /** dst[dstOff, +count) = buffer[index, +count) as fp32 (bf16 widened exactly). */

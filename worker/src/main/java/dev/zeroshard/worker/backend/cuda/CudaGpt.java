@@ -542,15 +542,10 @@ public final class CudaGpt implements GptModel, AutoCloseable {
      * its weights, uploads them (the bf16 weights and the fp32 values the LayerNorms and biases read).
      */
     private void acquire(final int unit, final ParameterView view) {
-        if (states == null) {
+        if (states == null || acquireHeld(unit, view)) {
             return;
         }
-        view.holding(deviceVersion[unit]);
-        states.acquireParameters(unit, view);
         final long version = view.version();
-        if (version >= 0 && version == deviceVersion[unit]) {
-            return;
-        }
         final int start = layout.unitStart(unit);
         final int n = layout.unitEnd(unit) - start;
         // this unit's staging may still be on its way to the device from an earlier upload
@@ -577,13 +572,18 @@ public final class CudaGpt implements GptModel, AutoCloseable {
      * uploaded, or those kernels read other weights than the store's.
      */
     private void acquireForBackward(final int unit, final ParameterView view) {
-        view.holding(deviceVersion[unit]);
-        states.acquireParameters(unit, view);
-        if (view.version() < 0 || view.version() != deviceVersion[unit]) {
+        if (!acquireHeld(unit, view)) {
             throw new IllegalStateException("unit " + unit + "'s weights are at version " + view.version()
                 + " in backward but forward computed with version " + deviceVersion[unit] + ": the store changed "
                 + "them in between, or does not say which it shows");
         }
+    }
+
+    /** Acquires {@code unit} from the store, saying which version the device holds; whether it is the one shown. */
+    private boolean acquireHeld(final int unit, final ParameterView view) {
+        view.holding(deviceVersion[unit]);
+        states.acquireParameters(unit, view);
+        return view.version() >= 0 && view.version() == deviceVersion[unit];
     }
 
     private void release(final int unit) {
