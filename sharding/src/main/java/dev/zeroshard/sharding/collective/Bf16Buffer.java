@@ -36,8 +36,8 @@ final class Bf16Buffer extends ElementBuffer {
     }
 
     @Override
-    void bind(final float[] chunkScratch, final float[] partialScratch) {
-        super.bind(chunkScratch, partialScratch);
+    void bind(final float[] chunkScratch, final float[] secondChunkScratch, final float[] partialScratch) {
+        super.bind(chunkScratch, secondChunkScratch, partialScratch);
         partials = partialScratch;
     }
 

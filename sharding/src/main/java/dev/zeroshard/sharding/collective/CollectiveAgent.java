@@ -136,6 +136,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
     private final int chunkElements;
     private final boolean ipcOnOwnDriver;
     private final float[] chunkScratch;
+    private final float[] secondChunkScratch;
     private float[] partialScratch = new float[0];
     private final boolean[] reported;
 
@@ -221,6 +222,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         this.ipcOnOwnDriver = ring.kind() == TransportKind.IPC && ownsDriver && driver.isEmbedded();
         this.chunkElements = Math.min(settings.chunkLength(), publisher.maxPayloadBytes()) / Float.BYTES;
         this.chunkScratch = new float[chunkElements];
+        this.secondChunkScratch = new float[chunkElements];
         this.connectDeadlineNs = clock.nanoTime() + settings.connectTimeoutNs();
     }
 
@@ -505,7 +507,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         if (partialLength > partialScratch.length) {
             partialScratch = new float[partialLength];
         }
-        op.elements.bind(chunkScratch, partialScratch);
+        op.elements.bind(chunkScratch, secondChunkScratch, partialScratch);
         op.beginNs = nowNs;
         op.deadlineNs = settings.deadlineForBytesNs(op.wireBytes);
         Arrays.fill(reported, false);

@@ -2,6 +2,7 @@ package dev.zeroshard.sharding.collective;
 
 import dev.zeroshard.sharding.aeron.AeronDriver;
 import dev.zeroshard.sharding.aeron.TransportConfig;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AgentRunner;
 
 import java.util.Objects;
@@ -180,6 +181,17 @@ public final class Communicator implements AutoCloseable {
             checked(partition, length), -1);
     }
 
+    /**
+     * As {@link #startAllReduce(int, float[], int, int, Partition)} over native-order floats in an Agrona buffer
+     * (pinned or other native memory is read and summed where it lies); {@code offset} and {@code length} count
+     * floats. The buffer must stay untouched until the handle completes.
+     */
+    public CollectiveHandle startAllReduce(final int bucket, final MutableDirectBuffer fp32, final int offset,
+                                           final int length, final Partition partition) {
+        return submit(CollectiveKind.ALL_REDUCE, bucket, new Fp32Buffer(fp32, offset, length),
+            checked(partition, length), -1);
+    }
+
     // ---------------------------------------------------------------- reduce-scatter
 
     /**
@@ -199,6 +211,16 @@ public final class Communicator implements AutoCloseable {
     public CollectiveHandle startReduceScatter(final int bucket, final float[] buffer, final int offset,
                                                final int length, final Partition partition) {
         return submit(CollectiveKind.REDUCE_SCATTER, bucket, new Fp32Buffer(buffer, offset, length),
+            checked(partition, length), -1);
+    }
+
+    /**
+     * A reduce-scatter over native-order floats in an Agrona buffer; {@code offset} and {@code length} count
+     * floats. The buffer must stay untouched until the handle completes.
+     */
+    public CollectiveHandle startReduceScatter(final int bucket, final MutableDirectBuffer fp32, final int offset,
+                                               final int length, final Partition partition) {
+        return submit(CollectiveKind.REDUCE_SCATTER, bucket, new Fp32Buffer(fp32, offset, length),
             checked(partition, length), -1);
     }
 
@@ -228,6 +250,13 @@ public final class Communicator implements AutoCloseable {
             checked(partition, length), -1);
     }
 
+    /** An allgather over native-order floats in an Agrona buffer; {@code offset} and {@code length} count floats. */
+    public CollectiveHandle startAllGather(final int bucket, final MutableDirectBuffer fp32, final int offset,
+                                           final int length, final Partition partition) {
+        return submit(CollectiveKind.ALL_GATHER, bucket, new Fp32Buffer(fp32, offset, length),
+            checked(partition, length), -1);
+    }
+
     /** Starts a bf16 allgather for {@code bucket} (-1 for none). */
     public CollectiveHandle startAllGather(final int bucket, final short[] bf16, final int offset, final int length,
                                            final Partition partition) {
@@ -251,6 +280,13 @@ public final class Communicator implements AutoCloseable {
     public CollectiveHandle startBroadcast(final int bucket, final float[] buffer, final int offset,
                                            final int length, final int root) {
         return submit(CollectiveKind.BROADCAST, bucket, new Fp32Buffer(buffer, offset, length), null,
+            checkedRoot(root));
+    }
+
+    /** A broadcast over native-order floats in an Agrona buffer; {@code offset} and {@code length} count floats. */
+    public CollectiveHandle startBroadcast(final int bucket, final MutableDirectBuffer fp32, final int offset,
+                                           final int length, final int root) {
+        return submit(CollectiveKind.BROADCAST, bucket, new Fp32Buffer(fp32, offset, length), null,
             checkedRoot(root));
     }
 

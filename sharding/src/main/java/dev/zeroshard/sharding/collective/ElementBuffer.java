@@ -20,6 +20,8 @@ abstract class ElementBuffer {
     final int length;
     /** fp32 staging for one chunk: {@code chunkElements} long, owned by the communicator's thread. */
     float[] chunkScratch;
+    /** A second chunk of fp32 staging, for ranges that are not in an array of their own type. */
+    float[] secondChunkScratch;
 
     ElementBuffer(final int arrayLength, final int offset, final int length) {
         if (offset < 0 || length < 0 || offset > arrayLength - length) {
@@ -44,15 +46,19 @@ abstract class ElementBuffer {
     /**
      * Binds the communicator's scratch before the collective begins.
      *
-     * @param partialScratch at least {@link #partialScratchLength()} long for a reduction, else unused.
+     * @param chunkScratch       {@code chunkElements} long.
+     * @param secondChunkScratch {@code chunkElements} long, distinct from {@code chunkScratch}.
+     * @param partialScratch     at least {@link #partialScratchLength()} long for a reduction, else unused.
      */
-    void bind(final float[] chunkScratch, final float[] partialScratch) {
+    void bind(final float[] chunkScratch, final float[] secondChunkScratch, final float[] partialScratch) {
         this.chunkScratch = chunkScratch;
+        this.secondChunkScratch = secondChunkScratch;
     }
 
     /** Releases references to scratch when the collective ends. */
     void unbind() {
         chunkScratch = null;
+        secondChunkScratch = null;
     }
 
     /** Writes own elements {@code [from, from + count)} as fp32 (the first step of a reduction). */

@@ -1,12 +1,15 @@
 package dev.zeroshard.sharding.collective;
 
 import dev.zeroshard.sharding.numeric.Bf16;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -220,6 +223,81 @@ class RingCollectivesTest {
         for (int rank = 0; rank < worldSize; rank++) {
             Bits.assertSameBits(udpDefaultChunks.get(rank), smallChunks.get(0), String.format("rank %d", rank));
         }
+    }
+
+    /**
+     * The same collectives over floats in Agrona buffers, off the heap (as pinned host memory is) and over a
+     * {@code byte[]}: the same bits as over a {@code float[]}, and nothing outside the range touched.
+     */
+    @ParameterizedTest(name = "N={0}")
+    @ValueSource(ints = {1, 2, 3, 4})
+    void shouldGiveTheArraysBitsOverFloatsInAgronaBuffers(final int worldSize) {
+        final int offset = 3;
+        final int guard = 2;
+        try (RingHarness ring = ring(worldSize)) {
+            for (final Partition partition : partitions(worldSize)) {
+                final int length = partition.length();
+                final float[][] inputs = TestData.floatsPerRank(61 + length, worldSize, length);
+                final float[] sum = new float[length];
+                RingSchedule.referenceSum(inputs, 0, partition, sum, 0);
+                final int root = worldSize - 1;
+                ring.run((rank, comm) -> {
+                    for (final boolean offHeap : new boolean[] {true, false}) {
+                        final String what = String.format("rank %d, %s, %s", rank, offHeap ? "off-heap" : "byte[]",
+                            partition);
+                        final int bytes = Float.BYTES * (offset + length + guard);
+                        final UnsafeBuffer buffer = offHeap
+                            ? new UnsafeBuffer(ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder()))
+                            : new UnsafeBuffer(new byte[bytes]);
+                        final float sentinel = 7.5f;
+                        for (int i = 0; i < offset + length + guard; i++) {
+                            buffer.putFloat(Float.BYTES * i, sentinel, ByteOrder.nativeOrder());
+                        }
+
+                        fill(buffer, offset, inputs[rank]);
+                        comm.startAllReduce(-1, buffer, offset, length, partition).await();
+                        Bits.assertSameBits(read(buffer, offset, length), sum, "allreduce on " + what);
+
+                        fill(buffer, offset, inputs[rank]);
+                        comm.startReduceScatter(-1, buffer, offset, length, partition).await();
+                        final float[] scattered = read(buffer, offset, length);
+                        for (int i = partition.offset(rank); i < partition.offset(rank + 1); i++) {
+                            assertThat(scattered[i]).as("reduce-scatter element %d on %s", i, what).isEqualTo(sum[i]);
+                        }
+
+                        comm.startAllGather(-1, buffer, offset, length, partition).await();
+                        final float[] whole = read(buffer, offset, length);
+                        for (int i = 0; i < length; i++) {
+                            assertThat(whole[i]).as("allgather element %d on %s", i, what).isEqualTo(sum[i]);
+                        }
+
+                        fill(buffer, offset, inputs[rank]);
+                        comm.startBroadcast(-1, buffer, offset, length, root).await();
+                        Bits.assertSameBits(read(buffer, offset, length), inputs[root], "broadcast on " + what);
+
+                        for (final int outside : new int[] {0, offset - 1, offset + length, offset + length + 1}) {
+                            assertThat(buffer.getFloat(Float.BYTES * outside, ByteOrder.nativeOrder()))
+                                .as("element %d outside the range on %s", outside, what).isEqualTo(sentinel);
+                        }
+                    }
+                    return null;
+                });
+            }
+        }
+    }
+
+    private static void fill(final UnsafeBuffer buffer, final int offset, final float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            buffer.putFloat(Float.BYTES * (offset + i), values[i], ByteOrder.nativeOrder());
+        }
+    }
+
+    private static float[] read(final UnsafeBuffer buffer, final int offset, final int length) {
+        final float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = buffer.getFloat(Float.BYTES * (offset + i), ByteOrder.nativeOrder());
+        }
+        return values;
     }
 
     /** Even, everything on the last rank, everything on the first, and a ragged one. */
