@@ -1,5 +1,7 @@
 package dev.zeroshard.worker.model;
 
+import org.agrona.MutableDirectBuffer;
+
 /**
  * A GPT-2 instance on one backend: its flat compute parameters and gradients (in the order of
  * {@link GptLayout}), and forward/backward over one micro-batch of fixed shape (B,T).
@@ -48,6 +50,17 @@ public interface GptModel extends AutoCloseable {
 
     /** Bytes of activations and backward scratch, sized once for (B,T): host memory, or the GPU's on a GPU. */
     long activationBytes();
+
+    /**
+     * On a store: host memory the model copies each unit's gradients into anyway (a GPU model's pinned buffer),
+     * native-order fp32 at their layout offsets ({@code 4·o}), holding the unit's gradients of the current
+     * micro-batch alone when the model ends the unit and left alone by the model until the next micro-batch's
+     * backward. A store may reduce them there ({@link GradientView#leaveInModel()}). Null (the default) when the
+     * model adds its gradients into the store's arrays.
+     */
+    default MutableDirectBuffer hostGradients() {
+        return null;
+    }
 
     /** Frees what the model holds outside the Java heap (native or device memory); the model is unusable after. */
     @Override

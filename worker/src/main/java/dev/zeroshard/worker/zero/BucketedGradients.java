@@ -6,7 +6,10 @@ import dev.zeroshard.sharding.collective.Partition;
 import dev.zeroshard.sharding.zero.BucketPlan;
 import dev.zeroshard.sharding.zero.ShardPlan;
 import dev.zeroshard.worker.model.GptLayout;
+import dev.zeroshard.worker.model.GptModel;
 import dev.zeroshard.worker.model.GradientView;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -19,8 +22,14 @@ import java.util.Arrays;
  * is on the ring; without it, one buffer, reduced before backward continues). The owned part of each reduced
  * bucket is then added into the shard's accumulator. This happens every micro-batch: accumulating unreduced
  * gradients across micro-batches would need the full gradient buffer that stage 2 exists to avoid.
+ *
+ * <p>With a model that copies its gradients to host memory of its own ({@link GptModel#hostGradients()}: a GPU
+ * model's pinned buffer, layout-ordered) there is no scratch and no pool: each bucket is reduce-scattered where it
+ * lies in that memory, so the host neither adds nor copies a unit before the ring reads it.
  */
 final class BucketedGradients implements GradientReducer {
+    private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+
     private final GptLayout layout;
     private final ShardPlan plan;
     private final int rank;
@@ -36,14 +45,23 @@ final class BucketedGradients implements GradientReducer {
     private final ArrayDeque<float[]> free = new ArrayDeque<>();
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     private final float[][] bufferOf;
+    /** The model's host gradients, where every bucket is reduced in place; null: the scratch and pool above. */
+    private final MutableDirectBuffer inModel;
+    /** Stages the owned part of a bucket reduced in {@link #inModel} on its way into the shard. */
+    private final float[] ownedScratch;
     private int started;
     private int microBatch;
 
+    /** A bucket on the ring: in {@code buffer} from index 0, or, when {@code buffer} is null, in {@link #inModel}. */
     private record InFlight(BucketPlan.Bucket bucket, float[] buffer, CollectiveHandle handle) {
     }
 
+    /**
+     * @param modelGradients the model's {@link GptModel#hostGradients()}, or null to give the model arrays to add
+     *                       into.
+     */
     BucketedGradients(final GptLayout layout, final ShardPlan plan, final int rank, final ZeroSettings settings,
-                      final Communicator comm, final CommClock clock) {
+                      final Communicator comm, final CommClock clock, final MutableDirectBuffer modelGradients) {
         this.layout = layout;
         this.plan = plan;
         this.rank = rank;
@@ -56,10 +74,17 @@ final class BucketedGradients implements GradientReducer {
         for (int layer = 0; layer < layout.config().layers(); layer++) {
             maxBlock = Math.max(maxBlock, unitLength(GptLayout.blockUnit(layer)));
         }
-        this.embeddingScratch = new float[unitLength(GptLayout.embeddingUnit())];
-        this.blockScratch = new float[maxBlock];
-        this.finalNormScratch = new float[unitLength(layout.finalNormUnit())];
-        this.pool = new float[settings.overlapComm() ? 2 : 1][buckets.maxBucketLength()];
+        if (modelGradients != null && modelGradients.capacity() / Float.BYTES < layout.totalElements()) {
+            throw new IllegalArgumentException("the model's host gradients hold " + modelGradients.capacity()
+                + " bytes: must hold its " + layout.totalElements() + " fp32 gradients");
+        }
+        this.inModel = modelGradients;
+        final boolean heap = modelGradients == null;
+        this.embeddingScratch = new float[heap ? unitLength(GptLayout.embeddingUnit()) : 0];
+        this.blockScratch = new float[heap ? maxBlock : 0];
+        this.finalNormScratch = new float[heap ? unitLength(layout.finalNormUnit()) : 0];
+        this.pool = new float[heap ? settings.overlapComm() ? 2 : 1 : 0][buckets.maxBucketLength()];
+        this.ownedScratch = new float[heap ? 0 : Math.min(1 << 14, plan.shardLength())];
         this.bufferOf = new float[buckets.size()][];
     }
 
@@ -79,6 +104,10 @@ final class BucketedGradients implements GradientReducer {
 
     @Override
     public void begin(final int unit, final GradientView view) {
+        if (inModel != null) {
+            view.leaveInModel();
+            return;
+        }
         final float[] scratch = scratchFor(unit);
         Arrays.fill(scratch, 0, unitLength(unit), 0f);
         view.set(scratch, -layout.unitStart(unit));
@@ -91,9 +120,15 @@ final class BucketedGradients implements GradientReducer {
         if (end == start) {
             return;
         }
-        final float[] scratch = scratchFor(unit);
         for (int index = buckets.bucketOf(end - 1); index <= buckets.bucketOf(start); index++) {
             final BucketPlan.Bucket bucket = buckets.bucket(index);
+            if (inModel != null) {
+                if (bucket.start() >= start) {
+                    startBucket(index);
+                }
+                continue;
+            }
+            final float[] scratch = scratchFor(unit);
             if (bufferOf[index] == null) {
                 bufferOf[index] = takeBuffer();
             }
@@ -124,9 +159,17 @@ final class BucketedGradients implements GradientReducer {
         final BucketPlan.Bucket bucket = buckets.bucket(index);
         final Partition segments = plan.segments(bucket.start(), bucket.end());
         final float[] buffer = bufferOf[index];
-        final CollectiveHandle handle = settings.reduceScatter()
-            ? comm.startReduceScatter(index, buffer, 0, bucket.length(), segments)
-            : comm.startAllReduce(index, buffer, 0, bucket.length(), segments);
+        final CollectiveHandle handle;
+        if (inModel != null) {
+            final int from = (int) bucket.start();
+            handle = settings.reduceScatter()
+                ? comm.startReduceScatter(index, inModel, from, bucket.length(), segments)
+                : comm.startAllReduce(index, inModel, from, bucket.length(), segments);
+        } else {
+            handle = settings.reduceScatter()
+                ? comm.startReduceScatter(index, buffer, 0, bucket.length(), segments)
+                : comm.startAllReduce(index, buffer, 0, bucket.length(), segments);
+        }
         inFlight.add(new InFlight(bucket, buffer, clock.track(handle)));
         started++;
         if (!settings.overlapComm()) {
@@ -154,6 +197,10 @@ final class BucketedGradients implements GradientReducer {
         final int length = segments.length(rank);
         final int into = (int) (bucket.start() + offset - plan.shardStart(rank));
         final float[] buffer = done.buffer();
+        if (buffer == null) {
+            addOwnedInModel((int) bucket.start() + offset, into, length);
+            return;
+        }
         if (length == 0) {
             // this rank owns nothing of the bucket
         } else if (microBatch == 0) {
@@ -165,6 +212,24 @@ final class BucketedGradients implements GradientReducer {
         }
         bufferOf[bucket.index()] = null;
         free.add(buffer);
+    }
+
+    /** As for a pool bucket, from {@link #inModel}: its fp32 values {@code [from, from + length)} into the shard. */
+    private void addOwnedInModel(final int from, final int into, final int length) {
+        final float[] owned = ownedScratch;
+        for (int done = 0; done < length; done += owned.length) {
+            final int n = Math.min(owned.length, length - done);
+            UnsafeApi.copyMemory(inModel.byteArray(), inModel.addressOffset() + (long) Float.BYTES * (from + done),
+                owned, FLOAT_ARRAY_BASE, (long) Float.BYTES * n);
+            final int at = into + done;
+            if (microBatch == 0) {
+                System.arraycopy(owned, 0, shard, at, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    shard[at + i] = shard[at + i] + owned[i];
+                }
+            }
+        }
     }
 
     private float[] scratchFor(final int unit) {
@@ -195,7 +260,8 @@ final class BucketedGradients implements GradientReducer {
 
     @Override
     public long bufferBytes() {
-        long total = (long) Float.BYTES * (embeddingScratch.length + blockScratch.length + finalNormScratch.length);
+        long total = (long) Float.BYTES * (embeddingScratch.length + blockScratch.length + finalNormScratch.length
+            + ownedScratch.length);
         for (final float[] buffer : pool) {
             total += (long) Float.BYTES * buffer.length;
         }

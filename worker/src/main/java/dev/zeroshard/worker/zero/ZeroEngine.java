@@ -93,19 +93,25 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
         final Precision precision = Precision.of(config.precision().bf16());
         final int rank = comm.rank();
         this.params = new ShardedParameters(layout, plan, rank, settings, precision == Precision.BF16, comm, clock);
-        this.grads = settings.stage() >= 2
-            ? new BucketedGradients(layout, plan, rank, settings, comm, clock)
-            : new AccumulatedGradients(layout, plan, settings, comm, clock);
-        this.exchange = new StepExchange(comm, clock);
-        final long start = optimizerStart();
-        final long end = start + optimizerLength();
-        this.optimizer = new AdamOptimizer(layout.parameters(), config.optimizer(), start, end,
-            settings.stage() == 0 ? layout.totalElements() : plan.shardLength());
         final int microBatch = config.batch().microBatchPerGpu();
+        // the model's store calls reach the reducer only from the first step on, so it can follow the model
         this.model = models.create(gpt, microBatch, seqLen, precision, new States());
-        this.inputs = new int[microBatch * seqLen];
-        this.targets = new int[inputs.length];
-        params.initialize(initialWeights);
+        try {
+            this.grads = settings.stage() >= 2
+                ? new BucketedGradients(layout, plan, rank, settings, comm, clock, model.hostGradients())
+                : new AccumulatedGradients(layout, plan, settings, comm, clock);
+            this.exchange = new StepExchange(comm, clock);
+            final long start = optimizerStart();
+            final long end = start + optimizerLength();
+            this.optimizer = new AdamOptimizer(layout.parameters(), config.optimizer(), start, end,
+                settings.stage() == 0 ? layout.totalElements() : plan.shardLength());
+            this.inputs = new int[microBatch * seqLen];
+            this.targets = new int[inputs.length];
+            params.initialize(initialWeights);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            model.close();
+            throw e;
+        }
     }
 
     public int rank() {

@@ -10,6 +10,8 @@ import dev.zeroshard.worker.model.ParameterView;
 import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.ops.Bf16Rounding;
 import jcuda.driver.JCudaDriver;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -47,8 +49,9 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * order, so ranks on either backend start their collectives alike. It uploads a unit only when the view's version
  * says the weights changed (after an optimizer step), so stage 3's gathered units pass through and the device keeps
  * the whole model. Each unit's gradients are computed on the device from zero, copied out as soon as backward has
- * finished the unit, and added into the store's view while the GPU computes the next unit; the ring reduces them
- * while the GPU computes the units below.
+ * finished the unit, and handed to the store while the GPU computes the next unit; the ring reduces them while the
+ * GPU computes the units below. A store that reduces buckets (stages 2 and 3) takes them where the copy engine put
+ * them, in the pinned buffer, and Aeron reads them there; stages 0 and 1 add them into the store's gradients.
  *
  * <p>Differences from the CPU backend, all within bf16 rounding: q, k and v are rounded to bf16 before attention
  * and the attention probabilities are rounded to bf16 before P·V (the CPU's attention runs in fp32 on bf16 matrix
@@ -104,6 +107,8 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final CudaStream.Event[] unitUploaded;
     private final PinnedBuffer paramsPinned;
     private final PinnedBuffer gradsPinned;
+    /** On a store: {@link #gradsPinned} as the store reads it, where a bucket is reduced in place. */
+    private final UnsafeBuffer hostGradients;
     private final PinnedBuffer tokensPinned;
     private final PinnedBuffer lossesPinned;
     private final List<DeviceBuffer> buffers = new ArrayList<>();
@@ -188,6 +193,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         this.bitsPinned = states == null ? null : new PinnedBuffer(2L * psi);
         this.addScratch = states == null ? null : new float[Math.min(psi, 1 << 20)];
         this.gradsPinned = new PinnedBuffer(4L * psi);
+        this.hostGradients = states == null ? null : new UnsafeBuffer(gradsPinned.bytesView());
         this.tokensPinned = new PinnedBuffer(8L * BT);
         this.lossesPinned = new PinnedBuffer(4L * BT);
         this.paramsF32 = alloc(4L * psi);
@@ -299,6 +305,12 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     @Override
     public long activationBytes() {
         return activationBytes;
+    }
+
+    /** On a store: the pinned buffer the copy stream brings each unit's gradients to, computed from zero. */
+    @Override
+    public MutableDirectBuffer hostGradients() {
+        return hostGradients;
     }
 
     /** Bytes of device memory this model holds (parameters, gradients, activations, scratch). */
@@ -521,9 +533,15 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     }
 
 
-    /** Waits for the unit's copy and adds it into {@code view}, as the CPU model's backward adds into it. */
+    /**
+     * Waits for the unit's copy and adds it into {@code view}, as the CPU model's backward adds into it; a store
+     * that reads the unit in the pinned buffer ({@link #hostGradients()}) gets nothing added.
+     */
     private void addGradients(final int unit, final GradientView view) {
         unitCopied[unit].synchronize();
+        if (view.inModel()) {
+            return;
+        }
         final FloatBuffer pinned = gradsPinned.floats();
         final float[] into = view.values();
         final int shift = view.shift();
