@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * (external).
  *
  * <p>An embedded driver gets a fresh directory under {@link TransportConfig#baseDirectory()}, named after this
- * process and a counter so that concurrent drivers never meet; it deletes that directory on start (a SIGKILLed
- * predecessor's leftovers) and on {@link #close()}. In {@link ThreadingMode#INVOKER} mode it starts no thread: every
+ * process and a counter so that concurrent drivers never meet, and deletes it on {@link #close()}. Before it starts,
+ * it removes what drivers of dead processes left there ({@link StaleDriverDirectories}): a SIGKILLed rank cannot
+ * delete its own directory. In {@link ThreadingMode#INVOKER} mode it starts no thread: every
  * communicator on it calls {@link #agentInvoker()} in its own duty cycle and whichever gets there first runs the
  * driver's cycle ({@link SharedDriverInvoker}), so ranks run as threads share an IPC driver without one more thread
  * competing for the cores. Threaded modes may be shared too.
@@ -54,9 +55,10 @@ public final class AeronDriver implements AutoCloseable {
         concluded(config);
         final File baseDirectory = new File(config.baseDirectory());
         IoUtil.ensureDirectoryExists(baseDirectory, "zeroshard aeron base directory");
-        final String directoryName = new File(baseDirectory, "zeroshard-aeron-" + ProcessHandle.current().pid()
-            + "-" + DRIVER_COUNTER.incrementAndGet() + "-"
-            + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffff_ffffL)).getAbsolutePath();
+        StaleDriverDirectories.remove(baseDirectory);
+        final String directoryName = new File(baseDirectory, StaleDriverDirectories.embeddedName(
+            ProcessHandle.current().pid(), DRIVER_COUNTER.incrementAndGet(),
+            ThreadLocalRandom.current().nextLong() & 0xffff_ffffL)).getAbsolutePath();
         final MediaDriver.Context context = new MediaDriver.Context()
             .aeronDirectoryName(directoryName)
             .dirDeleteOnStart(true)
