@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * log buffers, tens of MiB in {@code /dev/shm} that nothing else would ever free.
  *
  * <p>A directory is stale when its name is an embedded driver's ({@code zeroshard-aeron-<pid>-<n>-<hex>}), no
- * process with that pid runs here, and its driver has not heartbeated for {@link #DRIVER_SILENCE}: the second test
- * keeps a live driver whose process is in another pid namespace (a container sharing the directory) safe from a pid
- * that merely looks dead from here. Symbolic links are never followed.
+ * process with that pid runs here, and neither the directory nor its driver's heartbeat has moved for
+ * {@link #DRIVER_SILENCE}: the second test keeps a live driver whose process is in another pid namespace (a
+ * container sharing the directory) safe from a pid that merely looks dead from here. Symbolic links are never
+ * followed.
  */
 public final class StaleDriverDirectories {
     /** Aeron's own default driver timeout: a driver silent this long is dead to its clients too. */
@@ -47,7 +48,7 @@ public final class StaleDriverDirectories {
     }
 
     /** As {@link #remove(File)}, with a driver counted dead after {@code silence} without a heartbeat. */
-    static List<File> remove(final File baseDirectory, final Duration silence) {
+    static synchronized List<File> remove(final File baseDirectory, final Duration silence) {
         final List<File> removed = new ArrayList<>();
         final File[] children = baseDirectory.listFiles();
         if (children == null) {
@@ -65,19 +66,37 @@ public final class StaleDriverDirectories {
             } catch (final NumberFormatException ex) {
                 continue;
             }
-            if (pid == self || ProcessHandle.of(pid).isPresent()
-                || CommonContext.isDriverActive(child, silence.toMillis(), message -> { })) {
+            if (pid == self || ProcessHandle.of(pid).isPresent() || mayBeAlive(child, silence)) {
                 continue;
             }
-            try {
-                IoUtil.delete(child, false);
+            // another driver starting now (in this JVM or another) may be removing it too: failures are ignored
+            // here and judged by what is left
+            IoUtil.delete(child, true);
+            if (child.exists()) {
+                LOG.log(System.Logger.Level.WARNING, "could not remove the stale Aeron directory " + child
+                    + " of process " + pid + ", which is not running");
+            } else {
                 removed.add(child);
                 LOG.log(System.Logger.Level.INFO, "removed " + child + ": the Aeron directory of process " + pid
                     + ", which is not running, whose driver has been silent for over " + silence.toMillis() + " ms");
-            } catch (final RuntimeException ex) {
-                LOG.log(System.Logger.Level.WARNING, "could not remove the stale Aeron directory " + child, ex);
             }
         }
         return removed;
+    }
+
+    /**
+     * Whether the driver of {@code directory} heartbeated within {@code silence}, or the directory changed within it
+     * (a driver still creating its CnC file), or its CnC file cannot be read now: any doubt keeps it.
+     */
+    private static boolean mayBeAlive(final File directory, final Duration silence) {
+        if (System.currentTimeMillis() - directory.lastModified() < silence.toMillis()) {
+            return true;
+        }
+        try {
+            return CommonContext.isDriverActive(directory, silence.toMillis(), message -> { });
+        } catch (final Exception ex) {
+            // Aeron rethrows I/O failures unchecked: the file went or changed under us
+            return true;
+        }
     }
 }

@@ -10,7 +10,9 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -47,12 +49,16 @@ class StaleDriverDirectoriesTest {
             driver.close();
         }
 
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         assertThat(StaleDriverDirectories.remove(baseDir.toFile()))
             .as("a driver that heartbeated a moment ago is not yet taken for dead").isEmpty();
         Thread.sleep(600);
+        final Path starting = Files.createDirectories(baseDir.resolve(
+            StaleDriverDirectories.embeddedName(dead, 3, 0x4L)));
         assertThat(StaleDriverDirectories.remove(baseDir.toFile(), Duration.ofMillis(500)))
             .containsExactly(stale.toFile());
         assertThat(stale).doesNotExist();
+        assertThat(starting).as("a directory created a moment ago, before its CnC file").isDirectory();
         assertThat(own).as("this process's own directory").isDirectory();
         assertThat(running).as("the directory of a running process").isDirectory();
         assertThat(unrelated).as("a name that is no driver's").isDirectory();
@@ -78,6 +84,7 @@ class StaleDriverDirectoriesTest {
         final Path stale = Files.createDirectories(baseDir.resolve(StaleDriverDirectories.embeddedName(deadPid(), 7,
             0xeL)).resolve("publications"));
         Files.write(stale.resolve("1.logbuffer"), new byte[4096]);
+        Files.setLastModifiedTime(stale.getParent(), FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         try (AeronDriver driver = AeronDriver.launchEmbedded(new TransportConfig().baseDirectory(baseDir.toString())
             .threadingMode(ThreadingMode.INVOKER).conclude())) {
             assertThat(stale.getParent()).doesNotExist();

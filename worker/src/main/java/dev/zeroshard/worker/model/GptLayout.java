@@ -3,6 +3,9 @@ package dev.zeroshard.worker.model;
 import dev.zeroshard.sharding.layout.ParameterLayout;
 import dev.zeroshard.sharding.layout.TensorRange;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Where each GPT-2 parameter lives in the flat buffer: {@code wte}, {@code wpe}, then every block's
  * tensors together (block 0 first, so a block is one contiguous range, which ZeRO stage 3 gathers
@@ -118,5 +121,35 @@ public final class GptLayout {
 
     public TensorRange tensor(final String name) {
         return layout.tensor(name);
+    }
+
+    /**
+     * The ranges of unit {@code unit}'s vectors (LayerNorm weights and biases, linear biases: every tensor that is
+     * not a matrix), adjacent ones merged, as {@code [start0, end0, start1, end1, ...]} in buffer order. These are
+     * what a backend that keeps matrices in bf16 still reads in fp32.
+     */
+    public int[] vectorRanges(final int unit) {
+        final int start = unitStart(unit);
+        final int end = unitEnd(unit);
+        final List<int[]> ranges = new ArrayList<>();
+        for (final TensorRange tensor : layout.tensors()) {
+            if (tensor.isMatrix() || tensor.offsetElements() < start || tensor.endElements() > end) {
+                continue;
+            }
+            final int from = Math.toIntExact(tensor.offsetElements());
+            final int to = Math.toIntExact(tensor.endElements());
+            final int[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+            if (last != null && last[1] == from) {
+                last[1] = to;
+            } else {
+                ranges.add(new int[] {from, to});
+            }
+        }
+        final int[] flat = new int[2 * ranges.size()];
+        for (int i = 0; i < ranges.size(); i++) {
+            flat[2 * i] = ranges.get(i)[0];
+            flat[2 * i + 1] = ranges.get(i)[1];
+        }
+        return flat;
     }
 }

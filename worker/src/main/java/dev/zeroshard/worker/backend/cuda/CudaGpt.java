@@ -103,8 +103,14 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final CudaStream.Event[] unitDone;
     /** One per unit: recorded on the copy stream when the unit's gradients are in {@link #gradsPinned}. */
     private final CudaStream.Event[] unitCopied;
-    /** One per unit: recorded on the compute stream when the unit's weights have left the pinned staging. */
+    /** One per unit: recorded on the copy stream when the unit's weights have left the pinned staging. */
     private final CudaStream.Event[] unitUploaded;
+    /** Recorded on the compute stream before a forward pass's first upload: the kernels that read the old weights. */
+    private final CudaStream.Event weightsReplaceable;
+    /** Whether this forward pass's uploads already wait for {@link #weightsReplaceable}. */
+    private boolean uploadsFenced;
+    /** Per unit: its {@link GptLayout#vectorRanges vectors}, the only weights uploaded in fp32 beside bf16 bits. */
+    private final int[][] vectorRanges;
     private final PinnedBuffer paramsPinned;
     private final PinnedBuffer gradsPinned;
     /** On a store: {@link #gradsPinned} as the store reads it, where a bucket is reduced in place. */
@@ -184,10 +190,13 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         this.unitDone = new CudaStream.Event[layout.unitCount()];
         this.unitCopied = new CudaStream.Event[layout.unitCount()];
         this.unitUploaded = new CudaStream.Event[layout.unitCount()];
+        this.weightsReplaceable = new CudaStream.Event(false);
+        this.vectorRanges = new int[layout.unitCount()][];
         for (int u = 0; u < unitDone.length; u++) {
             unitDone[u] = new CudaStream.Event(false);
             unitCopied[u] = new CudaStream.Event(false);
             unitUploaded[u] = new CudaStream.Event(false);
+            vectorRanges[u] = layout.vectorRanges(u);
         }
         this.paramsPinned = new PinnedBuffer(4L * psi);
         this.bitsPinned = states == null ? null : new PinnedBuffer(2L * psi);
@@ -374,6 +383,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     }
 
     private void forwardToLogits() {
+        uploadsFenced = false;
         final long wte = layout.offset(GptLayout.TOKEN_EMBEDDING);
         final long wpe = layout.offset(GptLayout.POSITION_EMBEDDING);
         final long btc = (long)BT * C;
@@ -557,7 +567,11 @@ public final class CudaGpt implements GptModel, AutoCloseable {
 
     /**
      * On a store: acquires unit {@code unit} into {@code view} and, when the device does not hold that version of
-     * its weights, uploads them (the bf16 weights and the fp32 values the LayerNorms and biases read).
+     * its weights, uploads them on the copy stream, so that the upload of one unit overlaps the kernels of the units
+     * before it: the bf16 weights, and the fp32 values of the vectors only (LayerNorm parameters and biases, the only
+     * fp32 weights the kernels read); a store without bf16 bits gets its fp32 values uploaded whole and rounded on
+     * the device. The compute stream waits for the unit's upload; the uploads wait for every kernel queued before
+     * this forward pass, which may still read the weights they replace.
      */
     private void acquire(final int unit, final ParameterView view) {
         if (states == null || acquireHeld(unit, view)) {
@@ -566,23 +580,38 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         final long version = view.version();
         final int start = layout.unitStart(unit);
         final int n = layout.unitEnd(unit) - start;
+        if (!uploadsFenced) {
+            compute.record(weightsReplaceable);
+            copy.waitFor(weightsReplaceable);
+            uploadsFenced = true;
+        }
         // this unit's staging may still be on its way to the device from an earlier upload
         unitUploaded[unit].synchronize();
-        if (view.values() != null) {
-            paramsPinned.floats().put(start, view.values(), start + view.valuesShift(), n);
-            JCudaDriver.cuMemcpyHtoDAsync(paramsF32.at(4L * start), paramsPinned.pointer().withByteOffset(4L * start),
-                4L * n, compute.handle());
-        }
         if (view.bits() != null) {
             final ShortBuffer staged = bitsPinned.bytesView().asShortBuffer();
             staged.put(start, view.bits(), start + view.bitsShift(), n);
             JCudaDriver.cuMemcpyHtoDAsync(paramsBf16.at(2L * start), bitsPinned.pointer().withByteOffset(2L * start),
-                2L * n, compute.handle());
+                2L * n, copy.handle());
+            if (view.values() != null) {
+                final int[] vectors = vectorRanges[unit];
+                for (int i = 0; i < vectors.length; i += 2) {
+                    uploadValues(view, vectors[i], vectors[i + 1] - vectors[i]);
+                }
+            }
         } else if (view.values() != null) {
-            k.f32ToBf16(compute, paramsBf16, start, paramsF32, start, n);
+            uploadValues(view, start, n);
+            k.f32ToBf16(copy, paramsBf16, start, paramsF32, start, n);
         }
-        compute.record(unitUploaded[unit]);
+        copy.record(unitUploaded[unit]);
+        compute.waitFor(unitUploaded[unit]);
         deviceVersion[unit] = version;
+    }
+
+    /** Stages {@code view}'s fp32 values of layout range {@code [from, from + n)} and uploads them on the copy stream. */
+    private void uploadValues(final ParameterView view, final int from, final int n) {
+        paramsPinned.floats().put(from, view.values(), from + view.valuesShift(), n);
+        JCudaDriver.cuMemcpyHtoDAsync(paramsF32.at(4L * from), paramsPinned.pointer().withByteOffset(4L * from), 4L * n,
+            copy.handle());
     }
 
     /**
@@ -660,6 +689,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             event.close();
         }
         uploaded.close();
+        weightsReplaceable.close();
         compute.close();
         copy.close();
     }
