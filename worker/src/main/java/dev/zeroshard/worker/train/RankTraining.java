@@ -5,6 +5,7 @@ import dev.zeroshard.checkpoints.safetensors.Gpt2Safetensors;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.sharding.collective.Communicator;
 import dev.zeroshard.worker.backend.BackendChoice;
+import dev.zeroshard.worker.backend.BackendKind;
 import dev.zeroshard.worker.data.DataLoader;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.GptLayout;
@@ -62,6 +63,11 @@ public final class RankTraining implements AutoCloseable {
         final DataLoader data = TrainingSetup.loader(job, gpt, comm.rank(), comm.worldSize());
         final BackendChoice backend = TrainingSetup.backend(job);
         log.accept(backend.describe());
+        if (backend.kind() == BackendKind.CUDA) {
+            log.accept("optimizer: AdamW and the fp32 master shard on the host (offload_optimizer.device="
+                + job.deepspeed().config().zero().offloadOptimizer().jsonName() + "): the ring reduces gradients on "
+                + "the host, so the step runs beside them, as ZeRO-Offload does");
+        }
         final ZeroEngine engine = new ZeroEngine(gpt, job.spec().getData().getSeqLen(), job.deepspeed().config(),
             backend.factory(), comm, data::next, nonFinitePolicy, weights);
         try {
