@@ -106,6 +106,11 @@ final class AccumulatedGradients implements GradientReducer {
     }
 
     @Override
+    public boolean collectivesInFlight() {
+        return !inFlight.isEmpty();
+    }
+
+    @Override
     public long bufferBytes() {
         return 0;
     }

@@ -108,7 +108,7 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
             this.inputs = new int[microBatch * seqLen];
             this.targets = new int[inputs.length];
             params.initialize(initialWeights);
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | Error e) {
             model.close();
             throw e;
         }
@@ -262,9 +262,17 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
         return sum / rankLossSums.length;
     }
 
-    /** Frees the model's native or device memory; the engine is unusable after. */
+    /**
+     * Frees the model's native or device memory; the engine is unusable after. After a step that failed with
+     * gradient buckets still on the ring, it first aborts the communicator: those buckets may lie in the model's
+     * pinned memory, which the ring must stop reading before it is freed.
+     */
     @Override
     public void close() {
+        if (grads.collectivesInFlight()) {
+            comm.abort("rank " + comm.rank() + " closed its engine in step " + (step + 1)
+                + " with gradient buckets still on the ring");
+        }
         model.close();
     }
 

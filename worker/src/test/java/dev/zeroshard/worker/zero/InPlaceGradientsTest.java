@@ -14,6 +14,7 @@ import dev.zeroshard.worker.model.Precision;
 import dev.zeroshard.worker.train.StepMetrics;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,10 +24,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.zeroshard.worker.zero.ZeroEquivalenceTest.GPT;
 import static dev.zeroshard.worker.zero.ZeroEquivalenceTest.SEQ_LEN;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The engine with a model that copies its gradients to host memory of its own ({@link GptModel#hostGradients()}),
@@ -47,7 +50,8 @@ class InPlaceGradientsTest extends OnRankThreads {
         final AtomicInteger takenInPlace = new AtomicInteger();
         final AtomicInteger addedByTheModel = new AtomicInteger();
         final GptModelFactory hostCopying = (gpt, batch, seq, precision, states) -> new HostCopyingModel(
-            new HostCopyStates(new GptLayout(gpt), states, takenInPlace, addedByTheModel), gpt, batch, seq, precision);
+            new HostCopyStates(new GptLayout(gpt), states, takenInPlace, addedByTheModel, -1), gpt, batch, seq,
+            precision, null);
 
         final List<Run> plain = ranks.run(world, comm -> steps(new ZeroEngine(GPT, SEQ_LEN, config,
             GptModelFactory.cpu(new JavaGemm()), comm, ZeroEquivalenceTest.loader(comm.rank(), world)::next,
@@ -76,6 +80,29 @@ class InPlaceGradientsTest extends OnRankThreads {
         }
     }
 
+    @Test
+    void shouldAbortTheRingBeforeFreeingTheModelWhenAStepFailsWithBucketsOnIt() throws Exception {
+        final DeepSpeedConfig config = ZeroEquivalenceTest.deepspeed(2, 2, true, 1, true);
+        final List<String> seen = ranks.run(2, comm -> {
+            final AtomicReference<String> atClose = new AtomicReference<>();
+            // backward fails as it begins block 0: the buckets of the blocks above are on the ring
+            final GptModelFactory failing = (gpt, batch, seq, precision, states) -> new HostCopyingModel(
+                new HostCopyStates(new GptLayout(gpt), states, new AtomicInteger(), new AtomicInteger(),
+                    GptLayout.blockUnit(0)), gpt, batch, seq, precision,
+                () -> atClose.set(String.valueOf(comm.failure())));
+            final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, failing, comm,
+                ZeroEquivalenceTest.loader(comm.rank(), 2)::next, NonFinitePolicy.STOP,
+                ZeroEquivalenceTest.initialWeights());
+            assertThatThrownBy(engine::trainStep).hasMessageContaining("injected");
+            engine.close();
+            return atClose.get();
+        });
+        for (int rank = 0; rank < 2; rank++) {
+            assertThat(seen.get(rank)).as("the ring's state when rank %d's model was freed", rank)
+                .contains("closed its engine in step 1 with gradient buckets still on the ring");
+        }
+    }
+
     private record Run(List<StepMetrics> metrics, long weightsChecksum) {
     }
 
@@ -93,11 +120,13 @@ class InPlaceGradientsTest extends OnRankThreads {
     private static final class HostCopyingModel implements GptModel {
         private final CpuGpt model;
         private final HostCopyStates states;
+        private final Runnable onClose;
 
-        HostCopyingModel(final HostCopyStates states, final GptConfig config,
-                      final int batch, final int seq, final Precision precision) {
+        HostCopyingModel(final HostCopyStates states, final GptConfig config, final int batch, final int seq,
+                         final Precision precision, final Runnable onClose) {
             this.model = new CpuGpt(config, batch, seq, precision, new JavaGemm(), states);
             this.states = states;
+            this.onClose = onClose;
         }
 
         @Override
@@ -120,7 +149,12 @@ class InPlaceGradientsTest extends OnRankThreads {
         }
         @Override public void parametersChanged() { model.parametersChanged(); }
         @Override public long activationBytes() { return model.activationBytes(); }
-        @Override public void close() { model.close(); }
+        @Override public void close() {
+            if (onClose != null) {
+                onClose.run();
+            }
+            model.close();
+        }
         // @formatter:on
     }
 
@@ -137,13 +171,16 @@ class InPlaceGradientsTest extends OnRankThreads {
         private final float[] unitGradients;
         private final UnsafeBuffer host;
         private final GradientView[] views;
+        private final int failingUnit;
 
+        /** @param failingUnit the unit whose gradients' beginning throws, or -1. */
         HostCopyStates(final GptLayout layout, final ModelStates store, final AtomicInteger takenInPlace,
-                       final AtomicInteger addedByTheModel) {
+                       final AtomicInteger addedByTheModel, final int failingUnit) {
             this.layout = layout;
             this.store = store;
             this.takenInPlace = takenInPlace;
             this.addedByTheModel = addedByTheModel;
+            this.failingUnit = failingUnit;
             this.unitGradients = new float[layout.totalElements()];
             this.host = new UnsafeBuffer(ByteBuffer.allocateDirect(Float.BYTES * layout.totalElements())
                 .order(ByteOrder.nativeOrder()));
@@ -165,6 +202,9 @@ class InPlaceGradientsTest extends OnRankThreads {
 
         @Override
         public void beginGradients(final int unit, final GradientView view) {
+            if (unit == failingUnit) {
+                throw new IllegalStateException("injected failure at the gradients of " + layout.unitName(unit));
+            }
             Arrays.fill(unitGradients, layout.unitStart(unit), layout.unitEnd(unit), 0f);
             view.set(unitGradients, 0);
             store.beginGradients(unit, views[unit]);

@@ -357,7 +357,8 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         k.crossEntropy(compute, a.losses, 0, a.dlogits, 0, a.logits, 0, tokens, BT, BT, V, Vp, gradScale);
         backward();
         hostGradsCurrent = false;
-        pinnedGradsCurrent = true;
+        // on a store the pinned gradients are the store's to reduce in place, never the model's to read back
+        pinnedGradsCurrent = states == null;
         return meanLoss();
     }
 
