@@ -118,6 +118,8 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     private final PinnedBuffer tokensPinned;
     private final PinnedBuffer lossesPinned;
     private final List<DeviceBuffer> buffers = new ArrayList<>();
+    /** How to free every stream, event and pinned buffer this model made, in the order made. */
+    private final List<Runnable> releases = new ArrayList<>();
     /** fp32 parameters (LayerNorm weights and biases, linear biases are read from here), Ψ. */
     private final DeviceBuffer paramsF32;
     /** bf16 compute weights, Ψ. */
@@ -165,57 +167,68 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         }
         cuda.makeCurrent();
         this.cuda = cuda;
-        this.k = cuda.kernels();
-        this.compute = new CudaStream();
-        this.copy = new CudaStream();
-        this.uploaded = new CudaStream.Event(false);
-        this.config = config;
-        this.layout = new GptLayout(config);
-        this.B = batchSize;
-        this.T = seqLen;
-        this.C = config.channels();
-        this.NH = config.heads();
-        this.L = config.layers();
-        this.V = config.vocabSize();
-        this.Vp = (V + LOGITS_ALIGN - 1) / LOGITS_ALIGN * LOGITS_ALIGN;
-        this.inner = config.innerChannels();
-        this.BT = Math.multiplyExact(batchSize, seqLen);
-        this.eps = config.layerNormEps();
-        this.psi = layout.totalElements();
-        this.states = states;
-        this.params = states == null ? new float[psi] : null;
-        this.grads = states == null ? new float[psi] : null;
-        this.deviceVersion = new long[layout.unitCount()];
-        Arrays.fill(deviceVersion, -1);
-        this.unitDone = new CudaStream.Event[layout.unitCount()];
-        this.unitCopied = new CudaStream.Event[layout.unitCount()];
-        this.unitUploaded = new CudaStream.Event[layout.unitCount()];
-        this.weightsReplaceable = new CudaStream.Event(false);
-        this.vectorRanges = new int[layout.unitCount()][];
-        for (int u = 0; u < unitDone.length; u++) {
-            unitDone[u] = new CudaStream.Event(false);
-            unitCopied[u] = new CudaStream.Event(false);
-            unitUploaded[u] = new CudaStream.Event(false);
-            vectorRanges[u] = layout.vectorRanges(u);
-        }
-        this.paramsPinned = new PinnedBuffer(4L * psi);
-        this.bitsPinned = states == null ? null : new PinnedBuffer(2L * psi);
-        this.addScratch = states == null ? null : new float[Math.min(psi, 1 << 20)];
-        this.gradsPinned = new PinnedBuffer(4L * psi);
-        this.hostGradients = states == null ? null : new UnsafeBuffer(gradsPinned.bytesView());
-        this.tokensPinned = new PinnedBuffer(8L * BT);
-        this.lossesPinned = new PinnedBuffer(4L * BT);
-        this.paramsF32 = alloc(4L * psi);
-        this.paramsBf16 = alloc(2L * psi);
-        this.gradsDev = alloc(4L * psi);
-        this.tokens = alloc(8L * BT);
-        final long before = deviceBytes();
-        this.a = new Activations();
-        this.activationBytes = deviceBytes() - before;
-        this.backwardSteps = new BackwardSteps();
-        zeroGradients();
-        if (states == null) {
-            parametersChanged();
+        try {
+            this.k = cuda.kernels();
+            this.compute = own(new CudaStream());
+            this.copy = own(new CudaStream());
+            this.uploaded = own(new CudaStream.Event(false));
+            this.config = config;
+            this.layout = new GptLayout(config);
+            this.B = batchSize;
+            this.T = seqLen;
+            this.C = config.channels();
+            this.NH = config.heads();
+            this.L = config.layers();
+            this.V = config.vocabSize();
+            this.Vp = (V + LOGITS_ALIGN - 1) / LOGITS_ALIGN * LOGITS_ALIGN;
+            this.inner = config.innerChannels();
+            this.BT = Math.multiplyExact(batchSize, seqLen);
+            this.eps = config.layerNormEps();
+            this.psi = layout.totalElements();
+            this.states = states;
+            this.params = states == null ? new float[psi] : null;
+            this.grads = states == null ? new float[psi] : null;
+            this.deviceVersion = new long[layout.unitCount()];
+            Arrays.fill(deviceVersion, -1);
+            this.unitDone = new CudaStream.Event[layout.unitCount()];
+            this.unitCopied = new CudaStream.Event[layout.unitCount()];
+            this.unitUploaded = new CudaStream.Event[layout.unitCount()];
+            this.weightsReplaceable = own(new CudaStream.Event(false));
+            this.vectorRanges = new int[layout.unitCount()][];
+            for (int u = 0; u < unitDone.length; u++) {
+                unitDone[u] = own(new CudaStream.Event(false));
+                unitCopied[u] = own(new CudaStream.Event(false));
+                unitUploaded[u] = own(new CudaStream.Event(false));
+                vectorRanges[u] = layout.vectorRanges(u);
+            }
+            this.paramsPinned = own(new PinnedBuffer(4L * psi));
+            this.bitsPinned = states == null ? null : own(new PinnedBuffer(2L * psi));
+            this.addScratch = states == null ? null : new float[Math.min(psi, 1 << 20)];
+            this.gradsPinned = own(new PinnedBuffer(4L * psi));
+            this.hostGradients = states == null ? null : new UnsafeBuffer(gradsPinned.bytesView());
+            this.tokensPinned = own(new PinnedBuffer(8L * BT));
+            this.lossesPinned = own(new PinnedBuffer(4L * BT));
+            this.paramsF32 = alloc(4L * psi);
+            this.paramsBf16 = alloc(2L * psi);
+            this.gradsDev = alloc(4L * psi);
+            this.tokens = alloc(8L * BT);
+            final long before = deviceBytes();
+            this.a = new Activations();
+            this.activationBytes = deviceBytes() - before;
+            this.backwardSteps = new BackwardSteps();
+            zeroGradients();
+            if (states == null) {
+                parametersChanged();
+            }
+        } catch (RuntimeException | Error failure) {
+            // a device or host allocation failed half way: free what was made, for the next model to have it
+            try {
+                JCudaDriver.cuCtxSynchronize();
+                release();
+            } catch (RuntimeException | Error cleanup) {
+                failure.addSuppressed(cleanup);
+            }
+            throw failure;
         }
     }
 
@@ -231,6 +244,21 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             return "n_embd=" + config.channels() + ": the CUDA backend needs a multiple of " + LOGITS_ALIGN;
         }
         return cuda.kernels().attentionUnsupported(config.headSize());
+    }
+
+    private CudaStream own(final CudaStream stream) {
+        releases.add(stream::close);
+        return stream;
+    }
+
+    private CudaStream.Event own(final CudaStream.Event event) {
+        releases.add(event::close);
+        return event;
+    }
+
+    private PinnedBuffer own(final PinnedBuffer pinned) {
+        releases.add(pinned::close);
+        return pinned;
     }
 
     private DeviceBuffer alloc(final long bytes) {
@@ -669,30 +697,19 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         closed = true;
         cuda.makeCurrent();
         synchronize();
+        release();
+    }
+
+    /** Returns the device blocks to the context's cache and frees the pinned buffers, events and streams. */
+    private void release() {
         for (final DeviceBuffer buffer : buffers) {
             cuda.allocator().release(buffer);
         }
         buffers.clear();
-        paramsPinned.close();
-        if (bitsPinned != null) {
-            bitsPinned.close();
+        for (int i = releases.size() - 1; i >= 0; i--) {
+            releases.get(i).run();
         }
-        gradsPinned.close();
-        tokensPinned.close();
-        lossesPinned.close();
-        for (final CudaStream.Event event : unitDone) {
-            event.close();
-        }
-        for (final CudaStream.Event event : unitCopied) {
-            event.close();
-        }
-        for (final CudaStream.Event event : unitUploaded) {
-            event.close();
-        }
-        uploaded.close();
-        weightsReplaceable.close();
-        compute.close();
-        copy.close();
+        releases.clear();
     }
 
     /** Every activation forward keeps for backward, plus backward's one-layer scratch; sized once for (B,T). */
