@@ -81,7 +81,14 @@ public final class AeronDriver implements AutoCloseable {
             .imageLivenessTimeoutNs(config.imageLivenessTimeoutNs())
             .publicationConnectionTimeoutNs(config.publicationConnectionTimeoutNs())
             .spiesSimulateConnection(false);
-        final MediaDriver mediaDriver = MediaDriver.launch(context);
+        StaleDriverDirectories.claim(new File(directoryName));
+        final MediaDriver mediaDriver;
+        try {
+            mediaDriver = MediaDriver.launch(context);
+        } catch (RuntimeException | Error failure) {
+            StaleDriverDirectories.release(new File(directoryName));
+            throw failure;
+        }
         return new AeronDriver(config, mediaDriver, mediaDriver.aeronDirectoryName());
     }
 
@@ -148,6 +155,7 @@ public final class AeronDriver implements AutoCloseable {
             mediaDriver.close();
             // dirDeleteOnShutdown has removed it already; this makes sure even when the driver failed to
             IoUtil.delete(new File(directoryName), true);
+            StaleDriverDirectories.release(new File(directoryName));
         }
     }
 

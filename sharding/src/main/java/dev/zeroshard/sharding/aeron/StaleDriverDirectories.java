@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,11 +18,12 @@ import java.util.regex.Pattern;
  * crashed node's restarted pod sharing the volume) left under a base directory. Each holds the driver's CnC file and
  * log buffers, tens of MiB in {@code /dev/shm} that nothing else would ever free.
  *
- * <p>A directory is stale when its name is an embedded driver's ({@code zeroshard-aeron-<pid>-<n>-<hex>}), no
- * process with that pid runs here, and neither the directory nor its driver's heartbeat has moved for
- * {@link #DRIVER_SILENCE}: the second test keeps a live driver whose process is in another pid namespace (a
- * container sharing the directory) safe from a pid that merely looks dead from here. Symbolic links are never
- * followed.
+ * <p>A directory is stale when its name is an embedded driver's ({@code zeroshard-aeron-<pid>-<n>-<hex>}), it is not
+ * one this JVM's drivers use, no other process with that pid runs here, and neither the directory nor its driver's
+ * heartbeat has moved for {@link #DRIVER_SILENCE}. The heartbeat keeps a live driver whose process is in another pid
+ * namespace (a container sharing the directory) safe from a pid that merely looks dead from here. This process's
+ * own pid is no proof of life: a container restarted in its pod (whose {@code /dev/shm} survives the restart) often
+ * gets the pid its killed predecessor had. Symbolic links are never followed.
  */
 public final class StaleDriverDirectories {
     /** Aeron's own default driver timeout: a driver silent this long is dead to its clients too. */
@@ -28,6 +31,8 @@ public final class StaleDriverDirectories {
 
     private static final System.Logger LOG = System.getLogger(StaleDriverDirectories.class.getName());
     private static final Pattern EMBEDDED_DRIVER_NAME = Pattern.compile("zeroshard-aeron-(\\d+)-\\d+-[0-9a-f]+");
+    /** Absolute paths of the directories this JVM's embedded drivers use now. */
+    private static final Set<String> OWN = ConcurrentHashMap.newKeySet();
 
     private StaleDriverDirectories() {
     }
@@ -35,6 +40,16 @@ public final class StaleDriverDirectories {
     /** The name an embedded driver of this process gets for its {@code counter}-th directory. */
     static String embeddedName(final long pid, final long counter, final long random) {
         return "zeroshard-aeron-" + pid + "-" + counter + "-" + Long.toHexString(random);
+    }
+
+    /** Marks {@code directory} as one of this JVM's drivers' before the driver creates it: never removed. */
+    static void claim(final File directory) {
+        OWN.add(directory.getAbsolutePath());
+    }
+
+    /** The driver of {@code directory} has closed. */
+    static void release(final File directory) {
+        OWN.remove(directory.getAbsolutePath());
     }
 
     /**
@@ -66,7 +81,8 @@ public final class StaleDriverDirectories {
             } catch (final NumberFormatException ex) {
                 continue;
             }
-            if (pid == self || ProcessHandle.of(pid).isPresent() || mayBeAlive(child, silence)) {
+            if (OWN.contains(child.getAbsolutePath()) || pid != self && ProcessHandle.of(pid).isPresent()
+                || mayBeAlive(child, silence)) {
                 continue;
             }
             // another driver starting now (in this JVM or another) may be removing it too: failures are ignored

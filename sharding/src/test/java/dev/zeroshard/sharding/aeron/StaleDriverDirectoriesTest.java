@@ -31,14 +31,15 @@ class StaleDriverDirectoriesTest {
     void shouldRemoveADeadProcesssDirectoryOnceItsDriverIsSilentAndKeepEverythingElse() throws Exception {
         final long dead = deadPid();
         final Path stale = baseDir.resolve(StaleDriverDirectories.embeddedName(dead, 1, 0xabcL));
-        final Path own = Files.createDirectories(baseDir.resolve(
+        // a killed predecessor that had this process's pid: a container restarted in its pod
+        final Path predecessor = Files.createDirectories(baseDir.resolve(
             StaleDriverDirectories.embeddedName(ProcessHandle.current().pid(), 99, 0x1L)));
         final long parent = ProcessHandle.current().parent().orElseThrow().pid();
         final Path running = Files.createDirectories(baseDir.resolve(
             StaleDriverDirectories.embeddedName(parent, 1, 0x2L)));
         final Path unrelated = Files.createDirectories(baseDir.resolve("zeroshard-aeron-notes"));
         final Path link = Files.createSymbolicLink(baseDir.resolve(StaleDriverDirectories.embeddedName(dead, 2, 0x3L)),
-            own);
+            unrelated);
 
         // what a SIGKILLed driver leaves: a real CnC file whose heartbeat no longer moves
         final AeronDriver driver = AeronDriver.launchEmbedded(new TransportConfig().baseDirectory(baseDir.toString())
@@ -52,18 +53,25 @@ class StaleDriverDirectoriesTest {
         Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         assertThat(StaleDriverDirectories.remove(baseDir.toFile()))
             .as("a driver that heartbeated a moment ago is not yet taken for dead").isEmpty();
-        Thread.sleep(600);
-        final Path starting = Files.createDirectories(baseDir.resolve(
-            StaleDriverDirectories.embeddedName(dead, 3, 0x4L)));
-        assertThat(StaleDriverDirectories.remove(baseDir.toFile(), Duration.ofMillis(500)))
-            .containsExactly(stale.toFile());
-        assertThat(stale).doesNotExist();
-        assertThat(starting).as("a directory created a moment ago, before its CnC file").isDirectory();
-        assertThat(own).as("this process's own directory").isDirectory();
+        // a driver of this JVM that nobody invokes: its heartbeat stops, its directory is still in use
+        try (AeronDriver idle = AeronDriver.launchEmbedded(new TransportConfig().baseDirectory(baseDir.toString())
+            .threadingMode(ThreadingMode.INVOKER).conclude())) {
+            final Path inUse = Path.of(idle.directoryName());
+            Files.setLastModifiedTime(inUse, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+            Thread.sleep(600);
+            final Path starting = Files.createDirectories(baseDir.resolve(
+                StaleDriverDirectories.embeddedName(dead, 3, 0x4L)));
+            assertThat(StaleDriverDirectories.remove(baseDir.toFile(), Duration.ofMillis(500)))
+                .containsExactlyInAnyOrder(stale.toFile(), predecessor.toFile());
+            assertThat(stale).doesNotExist();
+            assertThat(predecessor).doesNotExist();
+            assertThat(inUse).as("the directory of a driver this JVM runs").isDirectory();
+            assertThat(starting).as("a directory created a moment ago, before its CnC file").isDirectory();
+        }
         assertThat(running).as("the directory of a running process").isDirectory();
         assertThat(unrelated).as("a name that is no driver's").isDirectory();
         assertThat(link).as("a symbolic link, never followed").isSymbolicLink();
-        assertThat(own).as("the link's target").isDirectory();
+        assertThat(unrelated).as("the link's target").isDirectory();
     }
 
     @Test
