@@ -201,15 +201,7 @@ final class BucketedGradients implements GradientReducer {
             addOwnedInModel((int) bucket.start() + offset, into, length);
             return;
         }
-        if (length == 0) {
-            // this rank owns nothing of the bucket
-        } else if (microBatch == 0) {
-            System.arraycopy(buffer, offset, shard, into, length);
-        } else {
-            for (int i = 0; i < length; i++) {
-                shard[into + i] = shard[into + i] + buffer[offset + i];
-            }
-        }
+        addOwned(buffer, offset, into, length);
         bufferOf[bucket.index()] = null;
         free.add(buffer);
     }
@@ -221,13 +213,21 @@ final class BucketedGradients implements GradientReducer {
             final int n = Math.min(owned.length, length - done);
             UnsafeApi.copyMemory(inModel.byteArray(), inModel.addressOffset() + (long) Float.BYTES * (from + done),
                 owned, FLOAT_ARRAY_BASE, (long) Float.BYTES * n);
-            final int at = into + done;
-            if (microBatch == 0) {
-                System.arraycopy(owned, 0, shard, at, n);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    shard[at + i] = shard[at + i] + owned[i];
-                }
+            addOwned(owned, 0, into + done, n);
+        }
+    }
+
+    /** Puts {@code length} reduced values of this rank's shard into it: copied at micro-batch 0, added after. */
+    private void addOwned(final float[] reduced, final int from, final int into, final int length) {
+        if (length == 0) {
+            // this rank owns nothing of the bucket, and into may lie outside its shard
+            return;
+        }
+        if (microBatch == 0) {
+            System.arraycopy(reduced, from, shard, into, length);
+        } else {
+            for (int i = 0; i < length; i++) {
+                shard[into + i] = shard[into + i] + reduced[from + i];
             }
         }
     }
