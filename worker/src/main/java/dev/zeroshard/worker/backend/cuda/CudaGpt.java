@@ -94,7 +94,7 @@ public final class CudaGpt implements GptModel, AutoCloseable {
     /** bf16 weights on their way to the device (store mode only). */
     private final PinnedBuffer bitsPinned;
     /** Where a unit's gradients are summed into the store, a slice at a time (store mode only). */
-    private final float[] addScratch;
+    private float[] addScratch;
     private long activationBytes;
     private final CudaStream compute;
     private final CudaStream copy;
@@ -203,7 +203,6 @@ public final class CudaGpt implements GptModel, AutoCloseable {
             }
             this.paramsPinned = own(new PinnedBuffer(4L * psi));
             this.bitsPinned = states == null ? null : own(new PinnedBuffer(2L * psi));
-            this.addScratch = states == null ? null : new float[Math.min(psi, 1 << 20)];
             this.gradsPinned = own(new PinnedBuffer(4L * psi));
             this.hostGradients = states == null ? null : new UnsafeBuffer(gradsPinned.bytesView());
             this.tokensPinned = own(new PinnedBuffer(8L * BT));
@@ -585,6 +584,10 @@ public final class CudaGpt implements GptModel, AutoCloseable {
         final float[] into = view.values();
         final int shift = view.shift();
         final int end = layout.unitEnd(unit);
+        if (addScratch == null) {
+            // only a store that keeps its own gradient array (stages 0 and 1) needs it
+            addScratch = new float[Math.min(psi, 1 << 20)];
+        }
         for (int from = layout.unitStart(unit); from < end; from += addScratch.length) {
             final int n = Math.min(addScratch.length, end - from);
             pinned.get(from, addScratch, 0, n);
