@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The CUDA backend's checks on a GPU machine, in one call of at most 8 minutes: build the kernels there if the
 # carried ones are missing or stale, run the GPU tests (every kernel against its CPU reference, the whole model
-# against the CPU backend, ten training steps), measure flash attention, the GEMM and gpt2s training with CudaBench,
-# measure the device's own ceilings through PyTorch (a large bf16 matmul, a device-to-device copy), and print a
-# summary with ratios. Logs and the summary go to $OUT (the device tool brings them back).
+# against the CPU backend, ten training steps), measure flash attention, the GEMM, gpt2s training and AdamW (host
+# step against the device kernel with its transfers) with CudaBench, measure the device's own ceilings through
+# PyTorch (a large bf16 matmul, a device-to-device copy), and print a summary with ratios. Logs and the summary go
+# to $OUT (the device tool brings them back).
 #
 # Prepare on a machine with a JDK 17 and Maven (the GPU machine may have neither):  bench/gpu-carry.sh
 # Then, with the device tool:  run(command="bash bench/gpu-check.sh", carry=[".gpu-carry"], timeout_s=540)
@@ -139,7 +140,7 @@ if [[ "${GPU_CHECK_SKIP_BENCH:-0}" != 1 ]]; then
   [[ "${GPU_CHECK_QUICK:-0}" == 1 ]] && quick=(--quick)
   # shellcheck disable=SC2086
   timeout 210 "$java" $flags -Xmx24g -cp "$classpath" dev.zeroshard.worker.backend.cuda.bench.CudaBench \
-    attention gemm train "${quick[@]}" 2>&1 | tee "$out/bench.log"
+    attention gemm train optimizer "${quick[@]}" 2>&1 | tee "$out/bench.log"
 fi
 
 stage "summary"
@@ -188,6 +189,10 @@ for name in ("gpt2s_fwdbwd_model_tflops", "gpt2s_train_model_tflops"):
         if matmul:
             line += f", {v / matmul:.3f} of the measured torch matmul"
         print(line)
+print("\nAdamW over gpt2s's parameters: host step against the device kernel plus its pinned transfers")
+for name in ("adamw_host_ms", "adamw_device_kernel_ms", "adamw_device_transfers_ms", "adamw_device_over_host"):
+    if name in res:
+        print(f"  {name:28s} {res[name][0]:9.2f} {res[name][1]}")
 PY
 echo "gpu-check: done in $(( $(date +%s) - started )) s; GPU tests status $status; logs in $out"
 exit "$status"

@@ -10,10 +10,14 @@ import dev.zeroshard.worker.backend.cuda.CudaGpt;
 import dev.zeroshard.worker.backend.cuda.CudaKernels;
 import dev.zeroshard.worker.backend.cuda.CudaStream;
 import dev.zeroshard.worker.backend.cuda.DeviceBuffer;
+import dev.zeroshard.worker.backend.cuda.PinnedBuffer;
 import dev.zeroshard.worker.model.GptConfig;
 import dev.zeroshard.worker.model.GptInitializer;
+import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.model.ModelFlops;
 import dev.zeroshard.worker.model.Precision;
+import dev.zeroshard.worker.ops.Parallel;
+import dev.zeroshard.worker.optim.AdamW;
 import dev.zeroshard.worker.train.Trainer;
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
@@ -27,12 +31,14 @@ import java.util.SplittableRandom;
 /**
  * Speed of the CUDA backend on the GPU it finds: causal flash attention forward and backward (bf16, head sizes 64
  * and 128, T = 1k, 4k, 16k, B·T = 16k tokens, 2048 channels as FlashAttention-2's benchmarks), the tensor-core
- * GEMM (4096³ and every product of a gpt2s step at B·T = 16×1024), and gpt2s training tokens/s at B×T = 16×1024 in
- * bf16. Each measurement prints one line {@code RESULT <name> <value> <unit>} (bench/gpu-check.sh collects them);
+ * GEMM (4096³ and every product of a gpt2s step at B·T = 16×1024), gpt2s training tokens/s at B×T = 16×1024 in
+ * bf16, and where AdamW over gpt2s's Ψ parameters is faster: on the host (what every rank runs today) or on the
+ * device, counting the transfers a device step needs while the ring reduces gradients on the host (gradients up,
+ * fp32 weights down, through pinned memory). Each measurement prints one line {@code RESULT <name> <value> <unit>} (bench/gpu-check.sh collects them);
  * times come from CUDA events around {@code iters} launches after warm-up.
  *
  * <pre>
- * java ... dev.zeroshard.worker.backend.cuda.bench.CudaBench [attention] [gemm] [train] [--quick]
+ * java ... dev.zeroshard.worker.backend.cuda.bench.CudaBench [attention] [gemm] [train] [optimizer] [--quick]
  * </pre>
  * FLOPs: attention forward 4·B·NH·T²·HD / 2 (the causal half), backward 2.5× that (FlashAttention-2's convention);
  * GEMM 2·M·N·K; training ModelFlops.perStep (6Ψ + 12·L·T·C per token).
@@ -58,7 +64,7 @@ public final class CudaBench {
         final List<String> what = new ArrayList<>(Arrays.asList(args));
         final boolean quick = what.remove("--quick");
         if (what.isEmpty()) {
-            what.addAll(List.of("attention", "gemm", "train"));
+            what.addAll(List.of("attention", "gemm", "train", "optimizer"));
         }
         System.out.println("CudaBench on " + CudaDevice.describe());
         final CudaBench bench = new CudaBench(quick);
@@ -67,7 +73,9 @@ public final class CudaBench {
                 case "attention" -> bench.attention();
                 case "gemm" -> bench.gemm();
                 case "train" -> bench.train();
-                default -> throw new IllegalArgumentException("unknown part " + part + ": attention, gemm or train");
+                case "optimizer" -> bench.optimizer();
+                default -> throw new IllegalArgumentException("unknown part " + part
+                    + ": attention, gemm, train or optimizer");
             }
         }
     }
@@ -196,6 +204,57 @@ public final class CudaBench {
                 "%.1f ms per step incl. host AdamW over %d parameters; loss %.3f", seconds * 1e3,
                 model.layout().totalElements(), loss));
             report("gpt2s_train_model_tflops", flops / seconds / 1e12, "TFLOP/s", "6N + attention FLOPs per token");
+        }
+    }
+
+    /**
+     * AdamW over gpt2s's parameters (a stage 0 rank's range; a ZeRO rank's shard is 1/N of it): the host step the
+     * engine runs, the device kernel alone, and the pinned transfers a device step would add while gradients are
+     * reduced on the host (4 bytes a parameter up, 4 down).
+     */
+    private void optimizer() {
+        final int psi = new GptLayout(GptConfig.gpt2(50257, 1024, 768, 12, 12))
+            .totalElements();
+        final float[] param = new float[psi];
+        final float[] grad = new float[psi];
+        final float[] m = new float[psi];
+        final float[] v = new float[psi];
+        final SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < psi; i++) {
+            param[i] = (float)(random.nextDouble() * 0.04 - 0.02);
+            grad[i] = (float)(random.nextDouble() * 2e-3 - 1e-3);
+        }
+        final int steps = quick ? 3 : 5;
+        AdamW.step(param, 0, grad, 0, m, v, 0, psi, 6e-4, 0.9, 0.95, 1e-8, 0.1, false, 1);
+        final long start = System.nanoTime();
+        for (int t = 2; t < 2 + steps; t++) {
+            AdamW.step(param, 0, grad, 0, m, v, 0, psi, 6e-4, 0.9, 0.95, 1e-8, 0.1, false, t);
+        }
+        final double hostMs = (System.nanoTime() - start) / 1e6 / steps;
+        report("adamw_host_ms", hostMs, "ms", String.format(Locale.ROOT, "%,d parameters, %d threads", psi,
+            Parallel.shared().threads()));
+
+        final DeviceBuffer dParam = randomF32(psi, 8);
+        final DeviceBuffer dGrad = randomF32(psi, 9);
+        final DeviceBuffer dM = cuda.allocator().floats(psi);
+        final DeviceBuffer dV = cuda.allocator().floats(psi);
+        JCudaDriver.cuMemsetD32(dM.pointer(), 0, psi);
+        JCudaDriver.cuMemsetD32(dV.pointer(), 0, psi);
+        final long[] t = {1};
+        final double kernelMs = time(() -> k.adamw(stream, dParam, 0, null, 0, dGrad, 0, dM, dV, 0, psi, 6e-4, 0.9,
+            0.95, 1e-8, 0.1, false, t[0]++));
+        report("adamw_device_kernel_ms", kernelMs, "ms", "zs_adamw alone");
+        try (PinnedBuffer grads = new PinnedBuffer(4L * psi); PinnedBuffer weights = new PinnedBuffer(4L * psi)) {
+            final double transferMs = time(() -> {
+                JCudaDriver.cuMemcpyHtoDAsync(dGrad.pointer(), grads.pointer(), 4L * psi, stream.handle());
+                JCudaDriver.cuMemcpyDtoHAsync(weights.pointer(), dParam.pointer(), 4L * psi, stream.handle());
+            });
+            report("adamw_device_transfers_ms", transferMs, "ms", "gradients up and fp32 weights down, pinned");
+            report("adamw_device_over_host", (kernelMs + transferMs) / hostMs, "x", "device step with its transfers"
+                + " / host step: above 1, the host step is the faster");
+        }
+        for (final DeviceBuffer buffer : List.of(dParam, dGrad, dM, dV)) {
+            cuda.allocator().release(buffer);
         }
     }
 
