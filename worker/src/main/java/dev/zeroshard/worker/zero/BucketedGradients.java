@@ -9,7 +9,6 @@ import dev.zeroshard.worker.model.GptLayout;
 import dev.zeroshard.worker.model.GptModel;
 import dev.zeroshard.worker.model.GradientView;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.UnsafeApi;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -28,8 +27,6 @@ import java.util.Arrays;
  * lies in that memory, so the host neither adds nor copies a unit before the ring reads it.
  */
 final class BucketedGradients implements GradientReducer {
-    private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
-
     private final GptLayout layout;
     private final ShardPlan plan;
     private final int rank;
@@ -47,8 +44,8 @@ final class BucketedGradients implements GradientReducer {
     private final float[][] bufferOf;
     /** The model's host gradients, where every bucket is reduced in place; null: the scratch and pool above. */
     private final MutableDirectBuffer inModel;
-    /** Stages the owned part of a bucket reduced in {@link #inModel} on its way into the shard. */
-    private final float[] ownedScratch;
+    /** Moves the owned part of a bucket reduced in {@link #inModel} into the shard; null without a model buffer. */
+    private final HostFloats hostFloats;
     private int started;
     private int microBatch;
 
@@ -84,7 +81,7 @@ final class BucketedGradients implements GradientReducer {
         this.blockScratch = new float[heap ? maxBlock : 0];
         this.finalNormScratch = new float[heap ? unitLength(layout.finalNormUnit()) : 0];
         this.pool = new float[heap ? settings.overlapComm() ? 2 : 1 : 0][buckets.maxBucketLength()];
-        this.ownedScratch = new float[heap ? 0 : Math.min(1 << 14, plan.shardLength())];
+        this.hostFloats = heap ? null : new HostFloats(plan.shardLength());
         this.bufferOf = new float[buckets.size()][];
     }
 
@@ -198,23 +195,12 @@ final class BucketedGradients implements GradientReducer {
         final int into = (int) (bucket.start() + offset - plan.shardStart(rank));
         final float[] buffer = done.buffer();
         if (buffer == null) {
-            addOwnedInModel((int) bucket.start() + offset, into, length);
+            hostFloats.addInto(inModel, (int) bucket.start() + offset, shard, into, length, microBatch != 0);
             return;
         }
         addOwned(buffer, offset, into, length);
         bufferOf[bucket.index()] = null;
         free.add(buffer);
-    }
-
-    /** As for a pool bucket, from {@link #inModel}: its fp32 values {@code [from, from + length)} into the shard. */
-    private void addOwnedInModel(final int from, final int into, final int length) {
-        final float[] owned = ownedScratch;
-        for (int done = 0; done < length; done += owned.length) {
-            final int n = Math.min(owned.length, length - done);
-            UnsafeApi.copyMemory(inModel.byteArray(), inModel.addressOffset() + (long) Float.BYTES * (from + done),
-                owned, FLOAT_ARRAY_BASE, (long) Float.BYTES * n);
-            addOwned(owned, 0, into + done, n);
-        }
     }
 
     /** Puts {@code length} reduced values of this rank's shard into it: copied at micro-batch 0, added after. */
@@ -265,8 +251,8 @@ final class BucketedGradients implements GradientReducer {
 
     @Override
     public long bufferBytes() {
-        long total = (long) Float.BYTES * (embeddingScratch.length + blockScratch.length + finalNormScratch.length
-            + ownedScratch.length);
+        long total = (long) Float.BYTES * (embeddingScratch.length + blockScratch.length + finalNormScratch.length);
+        total += hostFloats == null ? 0 : hostFloats.bytes();
         for (final float[] buffer : pool) {
             total += (long) Float.BYTES * buffer.length;
         }

@@ -99,7 +99,7 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
         try {
             this.grads = settings.stage() >= 2
                 ? new BucketedGradients(layout, plan, rank, settings, comm, clock, model.hostGradients())
-                : new AccumulatedGradients(layout, plan, settings, comm, clock);
+                : new AccumulatedGradients(layout, plan, settings, comm, clock, model.hostGradients());
             this.exchange = new StepExchange(comm, clock);
             final long start = optimizerStart();
             final long end = start + optimizerLength();

@@ -33,51 +33,38 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The engine with a model that copies its gradients to host memory of its own ({@link GptModel#hostGradients()}),
- * as the GPU model copies them to its pinned buffer: stages 2 and 3 must reduce every bucket where it lies in that
- * memory and give the plain CPU engine's bits (loss, gradient norm, weights) step for step; stages 0 and 1 have the
- * model add the gradients into their own buffer. The model here is the CPU model behind a store that gives it a
- * zeroed array per unit and copies the finished unit into off-heap memory, as the GPU model's copy stream does.
+ * as the GPU model copies them to its pinned buffer: the store must reduce every bucket where it lies in that
+ * memory, at every stage, and give the bits of the same model adding its gradients into the store's arrays (loss,
+ * gradient norm, weights, step for step). That is also the plain CPU engine's bits wherever a unit's gradients are
+ * summed from zero in both (stages 2 and 3, or one micro-batch per step). The model here is the CPU model behind a
+ * store that gives it a zeroed array per unit and copies the finished unit into off-heap memory, as the GPU model's
+ * copy stream does.
  */
 class InPlaceGradientsTest extends OnRankThreads {
     private static final int STEPS = 4;
 
     @ParameterizedTest(name = "N={0} stage {1} overlap={2} accumulation={3}")
-    @CsvSource({"2, 2, true, 2", "2, 2, false, 1", "3, 3, true, 2", "2, 0, true, 1", "2, 1, false, 1"})
-    void shouldReduceTheOfferedBufferWhereItLiesAndMatchTheCpuEngine(final int world, final int stage,
-                                                                    final boolean overlap, final int accumulation)
+    @CsvSource({"2, 2, true, 2", "2, 2, false, 1", "3, 3, true, 2", "2, 0, true, 1", "2, 0, true, 2",
+        "3, 1, true, 3", "2, 1, false, 1"})
+    void shouldReduceTheModelsBufferWhereItLiesAndGiveTheBitsOfAddingIntoTheStore(final int world, final int stage,
+                                                                                final boolean overlap,
+                                                                                final int accumulation)
         throws Exception {
         final DeepSpeedConfig config = ZeroEquivalenceTest.deepspeed(world, stage, overlap, accumulation, true);
         final AtomicInteger takenInPlace = new AtomicInteger();
         final AtomicInteger addedByTheModel = new AtomicInteger();
-        final GptModelFactory hostCopying = (gpt, batch, seq, precision, states) -> new HostCopyingModel(
-            new HostCopyStates(new GptLayout(gpt), states, takenInPlace, addedByTheModel, -1), gpt, batch, seq,
-            precision, null);
+        final AtomicInteger addedWithoutOffer = new AtomicInteger();
 
-        final List<Run> plain = ranks.run(world, comm -> steps(new ZeroEngine(GPT, SEQ_LEN, config,
-            GptModelFactory.cpu(new JavaGemm()), comm, ZeroEquivalenceTest.loader(comm.rank(), world)::next,
-            NonFinitePolicy.STOP, ZeroEquivalenceTest.initialWeights())));
-        final List<Run> inPlace = ranks.run(world, comm -> steps(new ZeroEngine(GPT, SEQ_LEN, config,
-            hostCopying, comm, ZeroEquivalenceTest.loader(comm.rank(), world)::next, NonFinitePolicy.STOP,
-            ZeroEquivalenceTest.initialWeights())));
-
-        for (int rank = 0; rank < world; rank++) {
-            for (int step = 0; step < STEPS; step++) {
-                final String where = "rank " + rank + " step " + (step + 1);
-                assertThat(inPlace.get(rank).metrics().get(step).loss()).as("loss, " + where)
-                    .isEqualTo(plain.get(rank).metrics().get(step).loss());
-                assertThat(inPlace.get(rank).metrics().get(step).gradNorm()).as("gradient norm, " + where)
-                    .isEqualTo(plain.get(rank).metrics().get(step).gradNorm());
-            }
-            assertThat(inPlace.get(rank).weightsChecksum()).as("weights after the last step, rank " + rank)
-                .isEqualTo(plain.get(rank).weightsChecksum());
+        final List<Run> inPlace = run(world, config, hostCopying(true, takenInPlace, addedByTheModel));
+        final List<Run> adding = run(world, config, hostCopying(false, new AtomicInteger(), addedWithoutOffer));
+        assertSameRuns(inPlace, adding, "in place against adding into the store");
+        if (stage >= 2 || accumulation == 1) {
+            assertSameRuns(inPlace, run(world, config, GptModelFactory.cpu(new JavaGemm())),
+                "in place against the plain CPU engine");
         }
-        if (stage >= 2) {
-            assertThat(takenInPlace.get()).as("units whose gradients the store took in place").isPositive();
-            assertThat(addedByTheModel.get()).as("units the model had to add into the store").isZero();
-        } else {
-            assertThat(takenInPlace.get()).as("stages 0 and 1 keep their own gradient buffer").isZero();
-            assertThat(addedByTheModel.get()).isPositive();
-        }
+        assertThat(takenInPlace.get()).as("units whose gradients the store read in the model's buffer").isPositive();
+        assertThat(addedByTheModel.get()).as("units the model had to add into the store").isZero();
+        assertThat(addedWithoutOffer.get()).as("units added by a model that offers no buffer").isPositive();
     }
 
     @Test
@@ -88,7 +75,7 @@ class InPlaceGradientsTest extends OnRankThreads {
             // backward fails as it begins block 0: the buckets of the blocks above are on the ring
             final GptModelFactory failing = (gpt, batch, seq, precision, states) -> new HostCopyingModel(
                 new HostCopyStates(new GptLayout(gpt), states, new AtomicInteger(), new AtomicInteger(),
-                    GptLayout.blockUnit(0)), gpt, batch, seq, precision,
+                    GptLayout.blockUnit(0)), gpt, batch, seq, precision, true,
                 () -> atClose.set(String.valueOf(comm.failure())));
             final ZeroEngine engine = new ZeroEngine(GPT, SEQ_LEN, config, failing, comm,
                 ZeroEquivalenceTest.loader(comm.rank(), 2)::next, NonFinitePolicy.STOP,
@@ -100,6 +87,33 @@ class InPlaceGradientsTest extends OnRankThreads {
         for (int rank = 0; rank < 2; rank++) {
             assertThat(seen.get(rank)).as("the ring's state when rank %d's model was freed", rank)
                 .contains("closed its engine in step 1 with gradient buckets still on the ring");
+        }
+    }
+
+    private static GptModelFactory hostCopying(final boolean offering, final AtomicInteger takenInPlace,
+                                               final AtomicInteger addedByTheModel) {
+        return (gpt, batch, seq, precision, states) -> new HostCopyingModel(new HostCopyStates(new GptLayout(gpt),
+            states, takenInPlace, addedByTheModel, -1), gpt, batch, seq, precision, offering, null);
+    }
+
+    private static List<Run> run(final int world, final DeepSpeedConfig config, final GptModelFactory models)
+        throws Exception {
+        return ranks.run(world, comm -> steps(new ZeroEngine(GPT, SEQ_LEN, config, models, comm,
+            ZeroEquivalenceTest.loader(comm.rank(), world)::next, NonFinitePolicy.STOP,
+            ZeroEquivalenceTest.initialWeights())));
+    }
+
+    private static void assertSameRuns(final List<Run> actual, final List<Run> expected, final String what) {
+        for (int rank = 0; rank < actual.size(); rank++) {
+            for (int step = 0; step < STEPS; step++) {
+                final String where = what + ", rank " + rank + " step " + (step + 1);
+                assertThat(actual.get(rank).metrics().get(step).loss()).as("loss, " + where)
+                    .isEqualTo(expected.get(rank).metrics().get(step).loss());
+                assertThat(actual.get(rank).metrics().get(step).gradNorm()).as("gradient norm, " + where)
+                    .isEqualTo(expected.get(rank).metrics().get(step).gradNorm());
+            }
+            assertThat(actual.get(rank).weightsChecksum()).as("weights after the last step, %s, rank %d", what, rank)
+                .isEqualTo(expected.get(rank).weightsChecksum());
         }
     }
 
@@ -116,22 +130,24 @@ class InPlaceGradientsTest extends OnRankThreads {
         }
     }
 
-    /** The CPU model on {@link HostCopyStates}, whose off-heap copy it offers as its host gradients. */
+    /** The CPU model on {@link HostCopyStates}, whose off-heap copy it offers as its host gradients, or not. */
     private static final class HostCopyingModel implements GptModel {
         private final CpuGpt model;
         private final HostCopyStates states;
+        private final boolean offering;
         private final Runnable onClose;
 
         HostCopyingModel(final HostCopyStates states, final GptConfig config, final int batch, final int seq,
-                         final Precision precision, final Runnable onClose) {
+                         final Precision precision, final boolean offering, final Runnable onClose) {
             this.model = new CpuGpt(config, batch, seq, precision, new JavaGemm(), states);
             this.states = states;
+            this.offering = offering;
             this.onClose = onClose;
         }
 
         @Override
         public MutableDirectBuffer hostGradients() {
-            return states.host;
+            return offering ? states.host : null;
         }
 
         // @formatter:off

@@ -50,8 +50,8 @@ import static dev.zeroshard.worker.model.BlockTensor.MLP_PROJ_WEIGHT;
  * says the weights changed (after an optimizer step), so stage 3's gathered units pass through and the device keeps
  * the whole model. Each unit's gradients are computed on the device from zero, copied out as soon as backward has
  * finished the unit, and handed to the store while the GPU computes the next unit; the ring reduces them while the
- * GPU computes the units below. A store that reduces buckets (stages 2 and 3) takes them where the copy engine put
- * them, in the pinned buffer, and Aeron reads them there; stages 0 and 1 add them into the store's gradients.
+ * GPU computes the units below. The engine's store reads them where the copy engine put them, in the pinned buffer
+ * ({@link #hostGradients()}), and reduces its buckets there, where Aeron reads them.
  *
  * <p>Differences from the CPU backend, all within bf16 rounding: q, k and v are rounded to bf16 before attention
  * and the attention probabilities are rounded to bf16 before P·V (the CPU's attention runs in fp32 on bf16 matrix

@@ -1,0 +1,64 @@
+package dev.zeroshard.worker.zero;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
+
+/**
+ * Moves fp32 values between a model's host gradients (native-order floats in an Agrona buffer, element o at byte
+ * {@code 4·o}) and the store's arrays, a chunk at a time through a scratch array so that the sums run as plain array
+ * loops the JIT vectorises. Each instance owns its scratch; used by one thread.
+ */
+final class HostFloats {
+    private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final int CHUNK = 1 << 14;
+
+    private final float[] scratch;
+
+    /** For moves of at most {@code longest} values at a time (the scratch is no longer than that). */
+    HostFloats(final int longest) {
+        this.scratch = new float[Math.max(1, Math.min(CHUNK, longest))];
+    }
+
+    /** Bytes of scratch. */
+    long bytes() {
+        return (long) Float.BYTES * scratch.length;
+    }
+
+    /** {@code into[at + i] = values[from + i]}. */
+    static void copy(final DirectBuffer values, final int from, final float[] into, final int at, final int count) {
+        UnsafeApi.copyMemory(values.byteArray(), values.addressOffset() + (long) Float.BYTES * from, into,
+            FLOAT_ARRAY_BASE + (long) Float.BYTES * at, (long) Float.BYTES * count);
+    }
+
+    /** {@code into[at + i] = into[at + i] + values[from + i]}, or a copy when {@code add} is false. */
+    void addInto(final DirectBuffer values, final int from, final float[] into, final int at, final int count,
+                 final boolean add) {
+        for (int done = 0; done < count; done += scratch.length) {
+            final int n = Math.min(scratch.length, count - done);
+            if (!add) {
+                copy(values, from + done, into, at + done, n);
+                continue;
+            }
+            copy(values, from + done, scratch, 0, n);
+            final int base = at + done;
+            for (int i = 0; i < n; i++) {
+                into[base + i] = into[base + i] + scratch[i];
+            }
+        }
+    }
+
+    /** {@code values[from + i] = sums[from + i] + values[from + i]}: the store's earlier sums into the model's. */
+    void addFrom(final float[] sums, final MutableDirectBuffer values, final int from, final int count) {
+        for (int done = 0; done < count; done += scratch.length) {
+            final int n = Math.min(scratch.length, count - done);
+            final int at = from + done;
+            copy(values, at, scratch, 0, n);
+            for (int i = 0; i < n; i++) {
+                scratch[i] = sums[at + i] + scratch[i];
+            }
+            UnsafeApi.copyMemory(scratch, FLOAT_ARRAY_BASE, values.byteArray(),
+                values.addressOffset() + (long) Float.BYTES * at, (long) Float.BYTES * n);
+        }
+    }
+}
