@@ -11,6 +11,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 import java.io.File;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -34,7 +35,7 @@ public final class AeronDriver implements AutoCloseable {
     private final MediaDriver mediaDriver;
     private final String directoryName;
     private final AgentInvoker invoker;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private AeronDriver(final TransportConfig config, final MediaDriver mediaDriver, final String directoryName) {
         this.config = config;
@@ -108,7 +109,7 @@ public final class AeronDriver implements AutoCloseable {
      */
     public Aeron connectClient(final String clientName, final ErrorHandler errorHandler) {
         Objects.requireNonNull(errorHandler, "errorHandler");
-        if (closed) {
+        if (closed.get()) {
             throw new IllegalStateException("driver " + directoryName + " is closed");
         }
         final Aeron.Context context = new Aeron.Context()
@@ -147,15 +148,17 @@ public final class AeronDriver implements AutoCloseable {
     /** Stops an embedded driver and deletes its directory; a no-op for an external driver or a second call. */
     @Override
     public void close() {
-        if (closed) {
+        if (!closed.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
         if (mediaDriver != null) {
-            mediaDriver.close();
-            // dirDeleteOnShutdown has removed it already; this makes sure even when the driver failed to
-            IoUtil.delete(new File(directoryName), true);
-            StaleDriverDirectories.release(new File(directoryName));
+            try {
+                mediaDriver.close();
+            } finally {
+                // dirDeleteOnShutdown has removed it already; this makes sure even when the driver failed to
+                IoUtil.delete(new File(directoryName), true);
+                StaleDriverDirectories.release(new File(directoryName));
+            }
         }
     }
 

@@ -1,10 +1,20 @@
 package dev.zeroshard.sharding.aeron;
 
-import io.aeron.CommonContext;
+import io.aeron.CncFileDescriptor;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,12 +28,14 @@ import java.util.regex.Pattern;
  * crashed node's restarted pod sharing the volume) left under a base directory. Each holds the driver's CnC file and
  * log buffers, tens of MiB in {@code /dev/shm} that nothing else would ever free.
  *
- * <p>A directory is stale when its name is an embedded driver's ({@code zeroshard-aeron-<pid>-<n>-<hex>}), it is not
- * one this JVM's drivers use, no other process with that pid runs here, and neither the directory nor its driver's
- * heartbeat has moved for {@link #DRIVER_SILENCE}. The heartbeat keeps a live driver whose process is in another pid
- * namespace (a container sharing the directory) safe from a pid that merely looks dead from here. This process's
- * own pid is no proof of life: a container restarted in its pod (whose {@code /dev/shm} survives the restart) often
- * gets the pid its killed predecessor had. Symbolic links are never followed.
+ * <p>A directory is stale when its name is an embedded driver's ({@code zeroshard-aeron-<pid>-<n>-<hex>}), it is a
+ * real directory owned by this process's user, it is not one this JVM's drivers use, no other process with that pid
+ * runs here, and for {@link #DRIVER_SILENCE} neither the directory has changed nor its driver heartbeated. The
+ * heartbeat keeps a running driver whose process is in another pid namespace (a container sharing the directory)
+ * safe from a pid that merely looks dead from here; a driver that is not running its duty cycle for that long (a
+ * paused process) is taken for dead, as its clients take it. This process's own pid is no proof of life: a
+ * container restarted in its pod (whose {@code /dev/shm} survives the restart) often gets the pid its killed
+ * predecessor had. Deletion never follows a symbolic link, at any depth.
  */
 public final class StaleDriverDirectories {
     /** Aeron's own default driver timeout: a driver silent this long is dead to its clients too. */
@@ -31,7 +43,7 @@ public final class StaleDriverDirectories {
 
     private static final System.Logger LOG = System.getLogger(StaleDriverDirectories.class.getName());
     private static final Pattern EMBEDDED_DRIVER_NAME = Pattern.compile("zeroshard-aeron-(\\d+)-\\d+-[0-9a-f]+");
-    /** Absolute paths of the directories this JVM's embedded drivers use now. */
+    /** Names of the directories this JVM's embedded drivers use now (unique: they carry pid, counter and salt). */
     private static final Set<String> OWN = ConcurrentHashMap.newKeySet();
 
     private StaleDriverDirectories() {
@@ -44,22 +56,28 @@ public final class StaleDriverDirectories {
 
     /** Marks {@code directory} as one of this JVM's drivers' before the driver creates it: never removed. */
     static void claim(final File directory) {
-        OWN.add(directory.getAbsolutePath());
+        OWN.add(directory.getName());
     }
 
     /** The driver of {@code directory} has closed. */
     static void release(final File directory) {
-        OWN.remove(directory.getAbsolutePath());
+        OWN.remove(directory.getName());
     }
 
     /**
-     * Deletes the stale driver directories directly under {@code baseDirectory}; never throws for one it cannot
-     * delete (it logs and goes on).
+     * Deletes the stale driver directories directly under {@code baseDirectory}. Never throws: what it cannot judge
+     * or delete it keeps, and says so in the log.
      *
      * @return the directories deleted.
      */
     public static List<File> remove(final File baseDirectory) {
-        return remove(baseDirectory, DRIVER_SILENCE);
+        try {
+            return remove(baseDirectory, DRIVER_SILENCE);
+        } catch (final RuntimeException ex) {
+            // a sweep that fails must not keep a driver from starting
+            LOG.log(System.Logger.Level.WARNING, "could not look for stale Aeron directories in " + baseDirectory, ex);
+            return List.of();
+        }
     }
 
     /** As {@link #remove(File)}, with a driver counted dead after {@code silence} without a heartbeat. */
@@ -70,9 +88,10 @@ public final class StaleDriverDirectories {
             return removed;
         }
         final long self = ProcessHandle.current().pid();
+        final Object user = ownerOf(Path.of("/proc/self"));
         for (final File child : children) {
             final Matcher name = EMBEDDED_DRIVER_NAME.matcher(child.getName());
-            if (!name.matches() || Files.isSymbolicLink(child.toPath()) || !child.isDirectory()) {
+            if (!name.matches() || OWN.contains(child.getName())) {
                 continue;
             }
             final long pid;
@@ -81,14 +100,18 @@ public final class StaleDriverDirectories {
             } catch (final NumberFormatException ex) {
                 continue;
             }
-            if (OWN.contains(child.getAbsolutePath()) || pid != self && ProcessHandle.of(pid).isPresent()
-                || mayBeAlive(child, silence)) {
+            final Path path = child.toPath();
+            if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) || user == null || !user.equals(ownerOf(path))
+                || pid != self && ProcessHandle.of(pid).isPresent() || mayBeAlive(child, silence)) {
                 continue;
             }
-            // another driver starting now (in this JVM or another) may be removing it too: failures are ignored
-            // here and judged by what is left
-            IoUtil.delete(child, true);
-            if (child.exists()) {
+            try {
+                deleteTree(path);
+            } catch (final IOException | RuntimeException ex) {
+                // another driver starting now (in this JVM or another) may be removing it too
+                LOG.log(System.Logger.Level.DEBUG, "while removing " + child, ex);
+            }
+            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
                 LOG.log(System.Logger.Level.WARNING, "could not remove the stale Aeron directory " + child
                     + " of process " + pid + ", which is not running");
             } else {
@@ -101,18 +124,75 @@ public final class StaleDriverDirectories {
     }
 
     /**
-     * Whether the driver of {@code directory} heartbeated within {@code silence}, or the directory changed within it
-     * (a driver still creating its CnC file), or its CnC file cannot be read now: any doubt keeps it.
+     * Whether the directory changed within {@code silence} (a driver still creating its CnC file) or its driver
+     * heartbeated within it; any doubt (a CnC file that cannot be read) keeps it. Never waits: a CnC file whose driver
+     * died before marking it ready counts as silent since it was last written.
      */
     private static boolean mayBeAlive(final File directory, final Duration silence) {
-        if (System.currentTimeMillis() - directory.lastModified() < silence.toMillis()) {
+        final long now = System.currentTimeMillis();
+        final long silenceMs = silence.toMillis();
+        if (now - directory.lastModified() < silenceMs) {
             return true;
+        }
+        final File cncFile = new File(directory, CncFileDescriptor.CNC_FILE);
+        if (!cncFile.isFile() || cncFile.length() < CncFileDescriptor.END_OF_METADATA_OFFSET) {
+            return cncFile.exists() && now - cncFile.lastModified() < silenceMs;
         }
         try {
-            return CommonContext.isDriverActive(directory, silence.toMillis(), message -> { });
-        } catch (final Exception ex) {
-            // Aeron rethrows I/O failures unchecked: the file went or changed under us
+            final MappedByteBuffer cnc = IoUtil.mapExistingFile(cncFile, "cnc");
+            try {
+                final UnsafeBuffer metaData = CncFileDescriptor.createMetaDataBuffer(cnc);
+                if (metaData.getIntVolatile(CncFileDescriptor.cncVersionOffset(0)) == 0) {
+                    return now - cncFile.lastModified() < silenceMs;
+                }
+                final long heartbeatMs = new ManyToOneRingBuffer(CncFileDescriptor.createToDriverBuffer(cnc, metaData))
+                    .consumerHeartbeatTime();
+                return now - heartbeatMs < silenceMs;
+            } finally {
+                IoUtil.unmap(cnc);
+            }
+        } catch (final Exception | InternalError ex) {
+            // Aeron and Agrona rethrow I/O failures unchecked; a mapping truncated under us faults as InternalError
             return true;
         }
+    }
+
+    /** The owner of {@code path} (a uid where the file system has one), not following links; null if unknown. */
+    private static Object ownerOf(final Path path) {
+        try {
+            return Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (final IOException | UnsupportedOperationException | IllegalArgumentException ex) {
+            return null;
+        }
+    }
+
+    /** Deletes {@code root} and what it holds; a symbolic link is deleted itself, never what it points to. */
+    private static void deleteTree(final Path root) throws IOException {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(final Path file, final BasicFileAttributes attributes)
+                throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(final Path file, final IOException failure) throws IOException {
+                if (failure instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw failure;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(final Path directory, final IOException failure)
+                throws IOException {
+                if (failure != null && !(failure instanceof NoSuchFileException)) {
+                    throw failure;
+                }
+                Files.deleteIfExists(directory);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }

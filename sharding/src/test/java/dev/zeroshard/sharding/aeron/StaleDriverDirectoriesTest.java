@@ -1,5 +1,6 @@
 package dev.zeroshard.sharding.aeron;
 
+import io.aeron.CncFileDescriptor;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,10 @@ class StaleDriverDirectoriesTest {
         } finally {
             driver.close();
         }
+        // a link planted inside: removing the directory must not empty what it points to
+        final Path outside = Files.createDirectories(baseDir.resolve("outside"));
+        Files.writeString(outside.resolve("keep.txt"), "kept");
+        Files.createSymbolicLink(stale.resolve("planted"), outside);
 
         Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         assertThat(StaleDriverDirectories.remove(baseDir.toFile()))
@@ -68,6 +73,7 @@ class StaleDriverDirectoriesTest {
             assertThat(inUse).as("the directory of a driver this JVM runs").isDirectory();
             assertThat(starting).as("a directory created a moment ago, before its CnC file").isDirectory();
         }
+        assertThat(outside.resolve("keep.txt")).as("what a link inside a stale directory points to").exists();
         assertThat(running).as("the directory of a running process").isDirectory();
         assertThat(unrelated).as("a name that is no driver's").isDirectory();
         assertThat(link).as("a symbolic link, never followed").isSymbolicLink();
@@ -98,6 +104,18 @@ class StaleDriverDirectoriesTest {
             assertThat(stale.getParent()).doesNotExist();
             assertThat(new File(driver.directoryName())).isDirectory();
         }
+    }
+
+    @Test
+    void shouldRemoveADriverThatDiedBeforeItsCncFileWasReadyWithoutWaitingForIt() throws Exception {
+        final Path unready = Files.createDirectories(baseDir.resolve(StaleDriverDirectories.embeddedName(deadPid(), 5,
+            0x5L)));
+        final Path cnc = unready.resolve(CncFileDescriptor.CNC_FILE);
+        Files.write(cnc, new byte[CncFileDescriptor.END_OF_METADATA_OFFSET + 4096]);
+        final FileTime anHourAgo = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+        Files.setLastModifiedTime(cnc, anHourAgo);
+        Files.setLastModifiedTime(unready, anHourAgo);
+        assertThat(StaleDriverDirectories.remove(baseDir.toFile())).containsExactly(unready.toFile());
     }
 
     /** The pid of a process that has exited. */

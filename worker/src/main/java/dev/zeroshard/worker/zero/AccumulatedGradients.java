@@ -156,11 +156,6 @@ final class AccumulatedGradients implements GradientReducer {
     }
 
     @Override
-    public boolean collectivesInFlight() {
-        return !inFlight.isEmpty();
-    }
-
-    @Override
     public long bufferBytes() {
         return hostFloats == null ? 0 : hostFloats.bytes();
     }

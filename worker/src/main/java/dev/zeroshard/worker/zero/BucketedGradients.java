@@ -240,11 +240,6 @@ final class BucketedGradients implements GradientReducer {
     }
 
     @Override
-    public boolean collectivesInFlight() {
-        return !inFlight.isEmpty();
-    }
-
-    @Override
     public long gradientBytes() {
         return (long) Float.BYTES * shard.length;
     }

@@ -34,7 +34,4 @@ interface GradientReducer {
 
     /** Bytes of bucket buffers and per-unit scratch. */
     long bufferBytes();
-
-    /** Whether collectives this reducer started are not yet awaited (a step that failed half way). */
-    boolean collectivesInFlight();
 }

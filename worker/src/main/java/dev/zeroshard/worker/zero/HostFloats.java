@@ -12,6 +12,8 @@ import org.agrona.UnsafeApi;
 final class HostFloats {
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     private static final int CHUNK = 1 << 14;
+    /** Floats per Unsafe copy: a copy of this size (1 MiB) still lets the JVM reach a safepoint soon. */
+    private static final int COPY_CHUNK = 1 << 18;
 
     private final float[] scratch;
 
@@ -27,8 +29,11 @@ final class HostFloats {
 
     /** {@code into[at + i] = values[from + i]}. */
     static void copy(final DirectBuffer values, final int from, final float[] into, final int at, final int count) {
-        UnsafeApi.copyMemory(values.byteArray(), values.addressOffset() + (long) Float.BYTES * from, into,
-            FLOAT_ARRAY_BASE + (long) Float.BYTES * at, (long) Float.BYTES * count);
+        for (int done = 0; done < count; done += COPY_CHUNK) {
+            final int n = Math.min(COPY_CHUNK, count - done);
+            UnsafeApi.copyMemory(values.byteArray(), values.addressOffset() + (long) Float.BYTES * (from + done), into,
+                FLOAT_ARRAY_BASE + (long) Float.BYTES * (at + done), (long) Float.BYTES * n);
+        }
     }
 
     /** {@code into[at + i] = into[at + i] + values[from + i]}, or a copy when {@code add} is false. */

@@ -65,6 +65,8 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
     private final int[] targets;
     private long step;
     private long skippedSteps;
+    /** From a step's first micro-batch to the end of its last: the ring may hold the model's gradient buckets. */
+    private boolean gradientsOnRing;
     private CommStats lastComm = new CommStats(0, 0);
 
     /**
@@ -192,6 +194,7 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
         final float gradScale = 1f / ((float) inputs.length * accumulation);
         grads.beginStep();
         double lossSum = 0;
+        gradientsOnRing = true;
         for (int micro = 0; micro < accumulation; micro++) {
             batches.nextBatch(inputs, targets);
             grads.beginMicroBatch(micro, micro == accumulation - 1);
@@ -199,6 +202,7 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
             lossSum += model.forwardBackward(inputs, targets, gradScale);
             grads.endMicroBatch();
         }
+        gradientsOnRing = false;
         final float[] g = grads.array();
         final int shift = grads.shift();
         final int rangeStart = (int) optimizerStart() + shift;
@@ -263,17 +267,21 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
     }
 
     /**
-     * Frees the model's native or device memory; the engine is unusable after. After a step that failed with
-     * gradient buckets still on the ring, it first aborts the communicator: those buckets may lie in the model's
-     * pinned memory, which the ring must stop reading before it is freed.
+     * Frees the model's native or device memory; the engine is unusable after. After a step that failed between its
+     * first micro-batch and the end of its last one, gradient buckets may still be on the ring, lying in the model's
+     * pinned memory: it first aborts the communicator, so that the ring stops reading that memory before it is
+     * freed.
      */
     @Override
     public void close() {
-        if (grads.collectivesInFlight()) {
-            comm.abort("rank " + comm.rank() + " closed its engine in step " + (step + 1)
-                + " with gradient buckets still on the ring");
+        try {
+            if (gradientsOnRing) {
+                comm.abort("rank " + comm.rank() + " closed its engine in step " + (step + 1)
+                    + " with gradient buckets still on the ring");
+            }
+        } finally {
+            model.close();
         }
-        model.close();
     }
 
     /** The full fp32 master weights on every rank (a collective in stages 1–3: all ranks call it). */

@@ -45,7 +45,7 @@ class InPlaceGradientsTest extends OnRankThreads {
 
     @ParameterizedTest(name = "N={0} stage {1} overlap={2} accumulation={3}")
     @CsvSource({"2, 2, true, 2", "2, 2, false, 1", "3, 3, true, 2", "2, 0, true, 1", "2, 0, true, 2",
-        "3, 1, true, 3", "2, 1, false, 1"})
+        "2, 0, false, 2", "3, 1, true, 3", "2, 1, false, 1"})
     void shouldReduceTheModelsBufferWhereItLiesAndGiveTheBitsOfAddingIntoTheStore(final int world, final int stage,
                                                                                 final boolean overlap,
                                                                                 final int accumulation)
