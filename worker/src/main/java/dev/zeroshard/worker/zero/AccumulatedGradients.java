@@ -55,11 +55,7 @@ final class AccumulatedGradients implements GradientReducer {
         this.clock = clock;
         this.grads = new float[layout.totalElements()];
         this.buckets = BucketPlan.backwardOrder(layout.totalElements(), settings.reduceBucketElements());
-        if (modelGradients != null && modelGradients.capacity() / Float.BYTES < layout.totalElements()) {
-            throw new IllegalArgumentException("the model's host gradients hold " + modelGradients.capacity()
-                + " bytes: must hold its " + layout.totalElements() + " fp32 gradients");
-        }
-        this.inModel = modelGradients;
+        this.inModel = HostFloats.checkHolds(modelGradients, layout.totalElements());
         this.hostFloats = modelGradients == null ? null : new HostFloats(layout.totalElements());
     }
 

@@ -71,11 +71,7 @@ final class BucketedGradients implements GradientReducer {
         for (int layer = 0; layer < layout.config().layers(); layer++) {
             maxBlock = Math.max(maxBlock, unitLength(GptLayout.blockUnit(layer)));
         }
-        if (modelGradients != null && modelGradients.capacity() / Float.BYTES < layout.totalElements()) {
-            throw new IllegalArgumentException("the model's host gradients hold " + modelGradients.capacity()
-                + " bytes: must hold its " + layout.totalElements() + " fp32 gradients");
-        }
-        this.inModel = modelGradients;
+        this.inModel = HostFloats.checkHolds(modelGradients, layout.totalElements());
         final boolean heap = modelGradients == null;
         this.embeddingScratch = new float[heap ? unitLength(GptLayout.embeddingUnit()) : 0];
         this.blockScratch = new float[heap ? maxBlock : 0];

@@ -22,6 +22,18 @@ final class HostFloats {
         this.scratch = new float[Math.max(1, Math.min(CHUNK, longest))];
     }
 
+    /**
+     * {@code modelGradients} (a model's host gradients, or null), refused when it cannot hold {@code elements} fp32
+     * values.
+     */
+    static MutableDirectBuffer checkHolds(final MutableDirectBuffer modelGradients, final int elements) {
+        if (modelGradients != null && modelGradients.capacity() / Float.BYTES < elements) {
+            throw new IllegalArgumentException("the model's host gradients hold " + modelGradients.capacity()
+                + " bytes: must hold its " + elements + " fp32 gradients");
+        }
+        return modelGradients;
+    }
+
     /** Bytes of scratch. */
     long bytes() {
         return (long) Float.BYTES * scratch.length;
