@@ -10,6 +10,11 @@ public final class CollectiveAbortedException extends CollectiveException {
 
     public CollectiveAbortedException(final CollectiveKind kind, final int bucket, final int step, final int rank,
                                       final String reason) {
-        super(kind, bucket, step, rank, new int[0], reason);
+        this(kind, bucket, -1, step, rank, reason);
+    }
+
+    public CollectiveAbortedException(final CollectiveKind kind, final int bucket, final long trainingStep,
+                                      final int step, final int rank, final String reason) {
+        super(kind, bucket, trainingStep, step, rank, new int[0], reason);
     }
 }

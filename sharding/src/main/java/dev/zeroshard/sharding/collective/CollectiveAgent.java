@@ -73,14 +73,23 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         }
 
         CollectiveException toException(final CollectiveKind kind, final int bucket, final int step, final int rank) {
+            return toException(kind, bucket, -1, step, rank);
+        }
+
+        CollectiveException toException(final CollectiveOp op, final int step, final int rank) {
+            return toException(op.kind, op.bucket, op.trainingStep, step, rank);
+        }
+
+        private CollectiveException toException(final CollectiveKind kind, final int bucket, final long trainingStep,
+                                                final int step, final int rank) {
             switch (cause) {
                 case ABORTED:
-                    return new CollectiveAbortedException(kind, bucket, step, rank, detail);
+                    return new CollectiveAbortedException(kind, bucket, trainingStep, step, rank, detail);
                 case TIMEOUT:
                 case PEER_FAILED:
-                    return new CollectiveTimeoutException(kind, bucket, step, rank, culprits, detail);
+                    return new CollectiveTimeoutException(kind, bucket, trainingStep, step, rank, culprits, detail);
                 default:
-                    return new CollectiveException(kind, bucket, step, rank, culprits, detail);
+                    return new CollectiveException(kind, bucket, trainingStep, step, rank, culprits, detail);
             }
         }
     }
@@ -293,7 +302,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
     void enqueue(final CollectiveOp op) {
         final Failure failure = terminal;
         if (failure != null) {
-            op.handle.fail(failure.toException(op.kind, op.bucket, -1, rank));
+            op.handle.fail(failure.toException(op, -1, rank));
             return;
         }
         pending.add(op);
@@ -785,7 +794,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         final CollectiveOp op = failedOp != null ? failedOp : current;
         failedOp = null;
         current = null;
-        terminalException = op != null ? failure.toException(op.kind, op.bucket, op.currentStep(), rank)
+        terminalException = op != null ? failure.toException(op, op.currentStep(), rank)
             : failure.toException(state == State.CONNECTING || connectedLatch.getCount() > 0 ? CollectiveKind.CONNECT
             : CollectiveKind.COMMUNICATOR, -1, -1, rank);
         terminal = failure;
@@ -803,7 +812,7 @@ final class CollectiveAgent implements Agent, RingFrameAdapter.Listener {
         CollectiveOp op;
         while ((op = pending.poll()) != null) {
             op.handle.fail(new Failure(failure.cause, failure.culprits, "not started: " + failure.detail)
-                .toException(op.kind, op.bucket, -1, rank));
+                .toException(op, -1, rank));
         }
     }
 

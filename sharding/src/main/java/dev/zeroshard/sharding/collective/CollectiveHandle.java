@@ -12,15 +12,18 @@ public final class CollectiveHandle {
     private final Communicator communicator;
     private final CollectiveKind kind;
     private final int bucket;
+    private final long trainingStep;
     private final CountDownLatch done = new CountDownLatch(1);
     private final long startedAtNs = System.nanoTime();
     private volatile long finishedAtNs;
     private volatile CollectiveException failure;
 
-    CollectiveHandle(final Communicator communicator, final CollectiveKind kind, final int bucket) {
+    CollectiveHandle(final Communicator communicator, final CollectiveKind kind, final int bucket,
+                     final long trainingStep) {
         this.communicator = communicator;
         this.kind = kind;
         this.bucket = bucket;
+        this.trainingStep = trainingStep;
     }
 
     public CollectiveKind kind() {
@@ -56,8 +59,8 @@ public final class CollectiveHandle {
             communicator.abort("rank " + communicator.rank() + "'s thread was interrupted while awaiting "
                 + kind.label() + (bucket >= 0 ? " of bucket " + bucket : ""));
             final CollectiveException failed = failure;
-            throw failed != null ? failed : new CollectiveAbortedException(kind, bucket, -1, communicator.rank(),
-                "interrupted while awaiting");
+            throw failed != null ? failed : new CollectiveAbortedException(kind, bucket, trainingStep, -1,
+                communicator.rank(), "interrupted while awaiting");
         }
         final CollectiveException failed = failure;
         if (failed != null) {

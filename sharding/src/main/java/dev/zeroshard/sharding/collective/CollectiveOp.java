@@ -33,6 +33,8 @@ final class CollectiveOp {
 
     final CollectiveKind kind;
     final int bucket;
+    /** The caller's training step when it started this collective, or -1 (named in errors only). */
+    final long trainingStep;
     final ElementBuffer elements;
     final Partition partition;
     final int root;
@@ -67,10 +69,11 @@ final class CollectiveOp {
     long beginNs;
     long deadlineNs;
 
-    CollectiveOp(final CollectiveKind kind, final int bucket, final ElementBuffer elements, final Partition partition,
-                 final int root, final CollectiveHandle handle) {
+    CollectiveOp(final CollectiveKind kind, final int bucket, final long trainingStep, final ElementBuffer elements,
+                 final Partition partition, final int root, final CollectiveHandle handle) {
         this.kind = kind;
         this.bucket = bucket;
+        this.trainingStep = trainingStep;
         this.elements = elements;
         this.partition = partition;
         this.root = root;

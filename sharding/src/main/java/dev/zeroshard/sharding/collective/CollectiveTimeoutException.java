@@ -10,6 +10,11 @@ public final class CollectiveTimeoutException extends CollectiveException {
 
     public CollectiveTimeoutException(final CollectiveKind kind, final int bucket, final int step, final int rank,
                                       final int[] culpritRanks, final String detail) {
-        super(kind, bucket, step, rank, culpritRanks, detail);
+        this(kind, bucket, -1, step, rank, culpritRanks, detail);
+    }
+
+    public CollectiveTimeoutException(final CollectiveKind kind, final int bucket, final long trainingStep,
+                                      final int step, final int rank, final int[] culpritRanks, final String detail) {
+        super(kind, bucket, trainingStep, step, rank, culpritRanks, detail);
     }
 }

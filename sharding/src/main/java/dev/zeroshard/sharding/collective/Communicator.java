@@ -41,6 +41,8 @@ public final class Communicator implements AutoCloseable {
     private final CollectiveAgent agent;
     private final AgentRunner runner;
     private volatile boolean trivialClosed;
+    /** The caller's training step, named in the errors of the collectives started while it holds; -1: none. */
+    private volatile long trainingStep = -1;
 
     private Communicator(final CommSpec spec, final CommSettings settings, final CollectiveAgent agent,
                          final AgentRunner runner) {
@@ -391,6 +393,17 @@ public final class Communicator implements AutoCloseable {
             + spec.ring().kind() + '}';
     }
 
+    /**
+     * Names the caller's training step (the optimizer step a ZeRO engine is in), so that a collective started from
+     * now on that fails says which step it belonged to; -1 names none. The ring's own step is a different count.
+     */
+    public void trainingStep(final long step) {
+        if (step < -1) {
+            throw new IllegalArgumentException("training step " + step + " < -1");
+        }
+        this.trainingStep = step;
+    }
+
     /** Called by waiters: throws if the communicator's thread died without completing them (a bug). */
     void checkAlive() {
         if (runner != null && runner.isClosed() && agent.state() != CollectiveAgent.State.TERMINATED) {
@@ -401,16 +414,17 @@ public final class Communicator implements AutoCloseable {
 
     private CollectiveHandle submit(final CollectiveKind kind, final int bucket, final ElementBuffer elements,
                                     final Partition partition, final int root) {
-        final CollectiveHandle handle = new CollectiveHandle(this, kind, bucket);
+        final long step = trainingStep;
+        final CollectiveHandle handle = new CollectiveHandle(this, kind, bucket, step);
         if (agent == null) {
             if (trivialClosed) {
-                handle.fail(new CollectiveAbortedException(kind, bucket, -1, rank(), "communicator is closed"));
+                handle.fail(new CollectiveAbortedException(kind, bucket, step, -1, rank(), "communicator is closed"));
             } else {
                 handle.complete();
             }
             return handle;
         }
-        agent.enqueue(new CollectiveOp(kind, bucket, elements, partition, root, handle));
+        agent.enqueue(new CollectiveOp(kind, bucket, step, elements, partition, root, handle));
         return handle;
     }
 

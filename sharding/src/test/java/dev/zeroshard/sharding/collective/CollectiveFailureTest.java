@@ -41,6 +41,7 @@ class CollectiveFailureTest {
             final long startNs = System.nanoTime();
             final List<Throwable> failures = ring.runCollectingFailures((rank, comm) -> {
                 if (rank != 2) {
+                    comm.trainingStep(133);
                     comm.startAllReduce(7, TestData.floats(1, rank, 50_000), 0, 50_000).await();
                 }
                 return null;
@@ -49,12 +50,14 @@ class CollectiveFailureTest {
             for (final int survivor : new int[] {0, 1}) {
                 assertThat(failures.get(survivor)).as("rank %d", survivor)
                     .isInstanceOf(CollectiveTimeoutException.class)
-                    .hasMessageContaining("allreduce of bucket 7 failed on rank " + survivor)
+                    .hasMessageContaining("allreduce of bucket 7 failed on rank " + survivor
+                        + " in training step 133 at ring step ")
                     .hasMessageContaining("rank 2 did not deliver");
                 final CollectiveTimeoutException timeout = (CollectiveTimeoutException) failures.get(survivor);
                 assertThat(timeout.culpritRanks()).containsExactly(2);
                 assertThat(timeout.kind()).isEqualTo(CollectiveKind.ALL_REDUCE);
                 assertThat(timeout.bucket()).isEqualTo(7);
+                assertThat(timeout.trainingStep()).isEqualTo(133);
                 assertThat(timeout.step()).isGreaterThanOrEqualTo(0);
             }
             assertThat(elapsedMs).isBetween(DEADLINE_MS - 400, DEADLINE_MS + LATE_MS);

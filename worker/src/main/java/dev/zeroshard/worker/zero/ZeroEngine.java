@@ -190,6 +190,7 @@ public final class ZeroEngine implements CheckpointTarget, AutoCloseable {
     public StepMetrics trainStep() {
         final long startNs = System.nanoTime();
         clock.reset();
+        comm.trainingStep(step + 1);
         final int accumulation = config.batch().gradientAccumulationSteps();
         final float gradScale = 1f / ((float) inputs.length * accumulation);
         grads.beginStep();
