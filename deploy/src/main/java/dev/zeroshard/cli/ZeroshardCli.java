@@ -12,6 +12,12 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 
 /**
  * {@code bin/zeroshard}: the one entry point users meet. Usage errors exit with 2, invalid
@@ -47,11 +53,17 @@ public final class ZeroshardCli implements Runnable {
 
     /** Runs the command line with its output and errors sent to the given writers. */
     public static int run(final PrintWriter out, final PrintWriter err, final String... args) {
-        return new CommandLine(new ZeroshardCli())
-            .setOut(out)
-            .setErr(err)
-            .setExecutionExceptionHandler(ZeroshardCli::reportFailure)
-            .execute(args);
+        try {
+            return new CommandLine(new ZeroshardCli())
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler(ZeroshardCli::reportFailure)
+                .execute(args);
+        } finally {
+            // a command's last print() without a line end stays in the writer otherwise, and main exits
+            out.flush();
+            err.flush();
+        }
     }
 
     @Override
@@ -77,14 +89,28 @@ public final class ZeroshardCli implements Runnable {
             return EXIT_PEER_FAILED;
         }
         if (ex instanceof UncheckedIOException io) {
-            err.println("zeroshard " + commandLine.getCommandName() + ": " + io.getCause().getMessage());
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + describe(io.getCause()));
             return EXIT_INVALID_INPUT;
         }
         if (ex instanceof IOException || ex instanceof IllegalArgumentException
             || ex instanceof MalformedDataException || ex instanceof TrainingStoppedException) {
-            err.println("zeroshard " + commandLine.getCommandName() + ": " + ex.getMessage());
+            err.println("zeroshard " + commandLine.getCommandName() + ": " + describe(ex));
             return EXIT_INVALID_INPUT;
         }
         throw new IllegalStateException(ex);
+    }
+
+    /** The message, where a file system error without a reason would print its bare path: the path and what is wrong. */
+    static String describe(final Throwable ex) {
+        if (ex instanceof FileSystemException file && file.getReason() == null) {
+            final String what = ex instanceof NoSuchFileException ? "no such file or directory"
+                : ex instanceof AccessDeniedException ? "permission denied"
+                : ex instanceof FileAlreadyExistsException ? "already exists"
+                : ex instanceof NotDirectoryException ? "not a directory"
+                : ex instanceof DirectoryNotEmptyException ? "directory not empty"
+                : ex.getClass().getSimpleName();
+            return file.getMessage() + ": " + what;
+        }
+        return ex.getMessage();
     }
 }

@@ -87,6 +87,18 @@ class TrainAndEvalCommandTest {
     }
 
     @Test
+    void shouldNameTheDataFieldWhenItsFileIsMissing(@TempDir final Path dir) throws IOException {
+        final Path model = Files.writeString(dir.resolve("config.json"), TINY_MODEL);
+        final Path ds = Files.writeString(dir.resolve("ds.json"), "{\"train_micro_batch_size_per_gpu\": 1}");
+        final Path missing = dir.resolve("nodata.bin");
+
+        assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--data",
+            missing.toString(), "--steps", "1", "--seq", "16")).isEqualTo(1);
+
+        assertThat(err.toString()).contains(missing + ": no such file on this host (data.token_file)");
+    }
+
+    @Test
     void shouldRefuseASequenceLongerThanTheModelsPositions(@TempDir final Path dir) throws IOException {
         final Path model = Files.writeString(dir.resolve("config.json"), TINY_MODEL);
         final Path ds = Files.writeString(dir.resolve("ds.json"), "{}");

@@ -3,9 +3,11 @@ package dev.zeroshard.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -115,6 +117,34 @@ class ZeroshardCliTest {
             .contains("2 problems")
             .contains("train_batch_size=30")
             .contains("zero_optimization");
+    }
+
+    @Test
+    void shouldPrintACheckedJobThroughABufferedStandardOutput(@TempDir final Path dir) throws IOException {
+        final Path job = Files.writeString(dir.resolve("job.json"), """
+            {"name": "tiny", "model": {"vocab_size": 256, "n_positions": 32, "n_embd": 16, "n_layer": 1, "n_head": 2},
+             "data": {"builtin": "patterns", "seq_len": 16},
+             "deepspeed": {"train_batch_size": 4, "train_micro_batch_size_per_gpu": 2},
+             "max_steps": 3, "world_size": 2}
+            """);
+        // as main() runs it: a PrintWriter over System.out buffers until a line end or a flush
+        final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        final int status = ZeroshardCli.run(new PrintWriter(stdout, true), new PrintWriter(err, true),
+            "config", "check", job.toString());
+
+        assertThat(status).as(err.toString()).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("tiny");
+    }
+
+    @Test
+    void shouldSayWhatIsWrongWithAFileThatIsMissing(@TempDir final Path dir) throws IOException {
+        final Path model = Files.writeString(dir.resolve("config.json"),
+            "{\"vocab_size\": 256, \"n_positions\": 32, \"n_embd\": 16, \"n_layer\": 1, \"n_head\": 2}");
+        final Path missing = dir.resolve("nope.safetensors");
+        assertThat(run("eval", "--model", model.toString(), "--weights", missing.toString(),
+            "--tokens", missing.toString(), "--batch", "1", "--seq", "8")).isEqualTo(1);
+
+        assertThat(err.toString()).contains(missing + ": no such file or directory");
     }
 
     @Test

@@ -10,6 +10,9 @@ import dev.zeroshard.worker.data.TokenSequence;
 import dev.zeroshard.worker.data.Tokenizer;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** Opens the token sequence and tokenizer a job's {@link DataSpec} names. */
@@ -38,11 +41,24 @@ public final class TrainingData {
         return switch (data.getSourceCase()) {
             case BUILTIN -> BuiltinDataset.byName(data.getBuiltin())
                 .generate(seed, BuiltinDataset.DEFAULT_LENGTH_TOKENS);
-            case TOKEN_FILE -> TokenFile.open(Path.of(data.getTokenFile()));
-            case TEXT_FILE -> TokenCache.tokenize(Path.of(data.getTextFile()), TokenCache.SourceFormat.TEXT, tokenizer);
-            case JSONL_FILE -> TokenCache.tokenize(Path.of(data.getJsonlFile()), TokenCache.SourceFormat.JSONL,
-                tokenizer);
+            case TOKEN_FILE -> TokenFile.open(existing("data.token_file", data.getTokenFile()));
+            case TEXT_FILE -> TokenCache.tokenize(existing("data.text_file", data.getTextFile()),
+                TokenCache.SourceFormat.TEXT, tokenizer);
+            case JSONL_FILE -> TokenCache.tokenize(existing("data.jsonl_file", data.getJsonlFile()),
+                TokenCache.SourceFormat.JSONL, tokenizer);
             case SOURCE_NOT_SET -> throw new IllegalArgumentException("data: no source set");
         };
+    }
+
+    /** The file a field names, refused with the field's name where it is not a readable file on this host. */
+    private static Path existing(final String field, final String file) throws IOException {
+        final Path path = Path.of(file);
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(file, null, "no such file on this host (" + field + ")");
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new AccessDeniedException(file, null, "not a readable file (" + field + ")");
+        }
+        return path;
     }
 }
