@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 
 /** {@code zeroshard status}: the jobs the coordinator knows, or one job's details. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "List the coordinator's jobs, or show one (state, progress, ranks, transitions, events).")
+    description = {"List the coordinator's jobs, or show one (state, progress, ranks, transitions, events).",
+        "A coordinator started with a token needs it in $ZEROSHARD_AUTH_TOKEN."})
 final class StatusCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -29,7 +30,12 @@ final class StatusCommand implements Callable<Integer> {
         final RestClient client = new RestClient(url);
         final PrintWriter out = spec.commandLine().getOut();
         if (id == null) {
-            final JsonNode jobs = client.get("/v1/jobs").body();
+            final RestClient.Reply listed = client.get("/v1/jobs");
+            if (listed.status() != 200 || !listed.body().isArray()) {
+                spec.commandLine().getErr().println("zeroshard status: " + listed.error());
+                return ZeroshardCli.EXIT_INVALID_INPUT;
+            }
+            final JsonNode jobs = listed.body();
             out.printf("%-12s %-11s %12s %10s %12s  %s%n", "id", "state", "step", "loss", "tokens/s", "name");
             for (final JsonNode job : jobs) {
                 out.printf(Locale.ROOT, "%-12s %-11s %5d/%-6d %10s %12.0f  %s%n", job.path("id").asText(),

@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /** {@code zeroshard submit}: sends a job spec to the coordinator and, with {@code --follow}, shows it to the end. */
 @Command(name = "submit", mixinStandardHelpOptions = true,
-    description = "Submit a job spec (JSON) to the coordinator's REST API; --follow shows it until it ends.")
+    description = {"Submit a job spec (JSON) to the coordinator's REST API; --follow shows it until it ends.",
+        "A coordinator started with a token needs it in $ZEROSHARD_AUTH_TOKEN."})
 final class SubmitCommand implements Callable<Integer> {
     static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 

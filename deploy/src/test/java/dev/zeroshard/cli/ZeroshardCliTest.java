@@ -1,5 +1,6 @@
 package dev.zeroshard.cli;
 
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,6 +147,28 @@ class ZeroshardCliTest {
             "--tokens", missing.toString(), "--batch", "1", "--seq", "8")).isEqualTo(1);
 
         assertThat(err.toString()).contains(missing + ": no such file or directory");
+    }
+
+    @Test
+    void shouldFailAndSayWhyWhenTheCoordinatorRefusesToListJobs() throws IOException {
+        final HttpServer coordinator = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        coordinator.createContext("/v1/jobs", exchange -> {
+            final byte[] body = "{\"error\":\"this coordinator needs 'Authorization: Bearer <token>'\"}"
+                .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        coordinator.start();
+        try {
+            assertThat(run("status", "--url", "http://127.0.0.1:" + coordinator.getAddress().getPort())).isEqualTo(1);
+        } finally {
+            coordinator.stop(0);
+        }
+
+        assertThat(err.toString()).contains("zeroshard status: this coordinator needs 'Authorization: Bearer <token>'");
+        assertThat(out.toString()).doesNotContain("0/0");
     }
 
     @Test
