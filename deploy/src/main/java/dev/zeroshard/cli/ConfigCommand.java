@@ -61,6 +61,12 @@ final class ConfigCommand implements Runnable {
 
         @Override
         public void run() {
+            if (worldSize < 1) {
+                throw new IllegalArgumentException("--world-size=" + worldSize + ": must be >= 1");
+            }
+            if (steps != null && steps < 1) {
+                throw new IllegalArgumentException("--steps=" + steps + ": must be >= 1");
+            }
             final OptionalInt hiddenSize = modelFile == null
                 ? OptionalInt.empty()
                 : OptionalInt.of(ModelConfigs.read(modelFile).getNEmbd());

@@ -34,7 +34,8 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     private ThreadsOption threads;
 
-    @Option(names = "--steps", paramLabel = "N", description = "optimizer steps (default: the built-in job's)")
+    @Option(names = "--steps", paramLabel = "N",
+        description = "optimizer steps, at least the schedule's 20 warmup steps (default: the built-in job's)")
     private Long steps;
 
     @Option(names = "--workers", defaultValue = "2", paramLabel = "N", description = "worker JVMs (default: ${DEFAULT-VALUE})")
@@ -52,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (local) {
             final ResolvedJob job = JobSpecs.resolve(demo.build());
-            out.println("zeroshard demo: the built-in job, trained in this process on the CPU backend");
+            out.println("zeroshard demo: the built-in job, trained in this process as one rank");
             out.println();
             out.print(job.summary());
             out.println();

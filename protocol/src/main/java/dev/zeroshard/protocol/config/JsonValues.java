@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -36,6 +38,8 @@ public final class JsonValues {
 
     /** Longest rendering of an object or array in an error before it is cut. */
     private static final int MAX_RENDERED_CHARS = 80;
+    /** 2^53: every integer up to it is a double exactly. */
+    private static final double MAX_EXACT_DOUBLE_INTEGER = 9007199254740992.0;
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -104,6 +108,27 @@ public final class JsonValues {
         }
         final String text = node.toString();
         return text.length() <= MAX_RENDERED_CHARS ? text : text.substring(0, MAX_RENDERED_CHARS - 3) + "...";
+    }
+
+    /**
+     * A tree read back from a Protobuf {@code Struct}, which keeps every number as a double: integral numbers
+     * (within a double's exact integers) become integers again, in place, so that a value the user wrote as
+     * {@code 5} is shown as {@code 5}, not {@code 5.0}. Returns {@code node}.
+     */
+    public static JsonNode integralNumbersAsIntegers(final JsonNode node) {
+        if (node instanceof ObjectNode object) {
+            object.fields().forEachRemaining(entry -> entry.setValue(integralNumbersAsIntegers(entry.getValue())));
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, integralNumbersAsIntegers(array.get(i)));
+            }
+        } else if (node != null && node.isFloatingPointNumber()) {
+            final double value = node.doubleValue();
+            if (value == Math.rint(value) && Math.abs(value) <= MAX_EXACT_DOUBLE_INTEGER) {
+                return MAPPER.getNodeFactory().numberNode((long) value);
+            }
+        }
+        return node;
     }
 
     /** A double as JSON would carry it, shortest form: {@code 0.001}, {@code 1e-8}, {@code 5e8}, {@code 1.0}. */

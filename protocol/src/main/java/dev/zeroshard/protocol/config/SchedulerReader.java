@@ -84,10 +84,10 @@ final class SchedulerReader {
         if (type.equals(SchedulerConfig.Type.WARMUP_DECAY_LR.jsonName())) {
             typeField.orDefault(type);
             params.rejectUnknownKeys(DECAY_KEYS);
-            final long totalSteps = reader.totalSteps(type);
+            final long warmupSteps = reader.warmupSteps();
+            final long totalSteps = reader.totalSteps(type, warmupSteps);
             final double minLr = reader.minLr();
             final double maxLr = reader.maxLr(WARMUP_MAX_LR_DEFAULT, "");
-            final long warmupSteps = reader.warmupSteps();
             final WarmupType warmupType = reader.warmupType();
             return resolution.build(mark,
                 () -> new SchedulerConfig.WarmupDecayLR(totalSteps, minLr, maxLr, warmupSteps, warmupType));
@@ -95,10 +95,10 @@ final class SchedulerReader {
         if (type.equals(SchedulerConfig.Type.WARMUP_COSINE_LR.jsonName())) {
             typeField.orDefault(type);
             params.rejectUnknownKeys(COSINE_KEYS);
-            final long totalSteps = reader.totalSteps(type);
+            final long warmupSteps = reader.warmupSteps();
+            final long totalSteps = reader.totalSteps(type, warmupSteps);
             final double minRatio = params.number(WARMUP_MIN_RATIO, ScheduleRanges.RATIO, false)
                 .orDefault(WARMUP_MIN_RATIO_DEFAULT);
-            final long warmupSteps = reader.warmupSteps();
             final double cosMinRatio = params.number(COS_MIN_RATIO, ScheduleRanges.RATIO, false)
                 .orDefault(COS_MIN_RATIO_DEFAULT);
             final WarmupType warmupType = reader.warmupType();
@@ -136,21 +136,32 @@ final class SchedulerReader {
             return WarmupType.valueOf(text.toUpperCase(Locale.ROOT));
         }
 
-        long totalSteps(final String scheduleType) {
+        /**
+         * {@code total_num_steps}; {@code "auto"} takes the job's total steps, and says so when they are fewer than
+         * the warmup's (the schedule itself refuses a given value that is). A value that cannot be used is reported
+         * once and read as {@code warmupSteps}, so that the schedule adds no second error about it.
+         */
+        long totalSteps(final String scheduleType, final long warmupSteps) {
             final Field<Long> field = params.integer(TOTAL_NUM_STEPS, ScheduleRanges.TOTAL_STEPS, true);
             if (field.isAbsent()) {
                 params.resolution().error(field.path(), ConfigError.ABSENT, "is required for " + scheduleType);
-                return 1;
+                return warmupSteps;
             }
             if (field.isAuto()) {
                 if (context.totalSteps().isEmpty()) {
                     params.error(TOTAL_NUM_STEPS, "\"auto\" needs the job's max_steps; set it");
-                    return 1;
+                    return warmupSteps;
                 }
                 final long steps = context.totalSteps().getAsLong();
+                if (steps < warmupSteps) {
+                    params.error(TOTAL_NUM_STEPS, "\"auto\" is the job's total steps(" + steps + ") here, fewer than "
+                        + "warmup_num_steps(" + warmupSteps + "): train for at least " + warmupSteps
+                        + " steps or lower warmup_num_steps");
+                    return warmupSteps;
+                }
                 return field.record(steps, Source.AUTO, "the job's total steps(" + steps + ")");
             }
-            return field.orDefault(1L);
+            return field.orDefault(warmupSteps);
         }
     }
 }

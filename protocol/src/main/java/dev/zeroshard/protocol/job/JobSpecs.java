@@ -105,10 +105,12 @@ public final class JobSpecs {
 
         ResolvedDeepSpeedConfig deepspeed = null;
         try {
-            final JsonNode deepspeedJson = JsonValues.readTree(
-                spec.hasDeepspeed() ? JsonFormat.printer().print(spec.getDeepspeed()) : "{}");
+            final JsonNode deepspeedJson = JsonValues.integralNumbersAsIntegers(JsonValues.readTree(
+                spec.hasDeepspeed() ? JsonFormat.printer().print(spec.getDeepspeed()) : "{}"));
+            // a max_steps below 1 is refused above; "auto" then takes a total no warmup exceeds, adding no error
+            final long totalSteps = spec.getMaxSteps() >= 1 ? spec.getMaxSteps() : Long.MAX_VALUE;
             deepspeed = DeepSpeedConfigReader.resolve(deepspeedJson, new ResolveContext(
-                worldSize, OptionalInt.of(model.getNEmbd()), OptionalLong.of(Math.max(1, spec.getMaxSteps()))));
+                worldSize, OptionalInt.of(model.getNEmbd()), OptionalLong.of(totalSteps)));
         } catch (final ConfigException ex) {
             for (final ConfigError error : ex.errors()) {
                 errors.add(new ConfigError(JsonValues.child("deepspeed", error.path()), error.value(), error.rule()));

@@ -188,8 +188,8 @@ class DeepSpeedConfigErrorsTest {
                     tuple("train_batch_size", "100"),
                     tuple("optimizer.params.lr", "-1"),
                     tuple("optimizer.params.betas[1]", "2"),
-                    tuple("scheduler.params.total_num_steps", ConfigError.ABSENT),
                     tuple("scheduler.params.warmup_num_steps", "0"),
+                    tuple("scheduler.params.total_num_steps", ConfigError.ABSENT),
                     tuple("steps_per_print", "\"10\""));
                 assertThat(ex.getMessage().lines()).hasSize(7);
             });
@@ -210,6 +210,20 @@ class DeepSpeedConfigErrorsTest {
                     "zero_optimization.stage=\"3\": must be an integer",
                     "zero_optimization.offload_param.device=\"nvme\": nvme offload is not supported; use cpu",
                     "wandb.enabled=true: not supported by zeroshard; use csv_monitor"));
+    }
+
+    @Test
+    void shouldSayThatAnAutoTotalIsTheJobsStepsWhenTheyAreFewerThanTheWarmup() {
+        final String json = """
+            {"scheduler": {"type": "WarmupDecayLR", "params": {"warmup_num_steps": 20, "total_num_steps": "auto"}}}""";
+
+        assertThatThrownBy(() -> DeepSpeedConfigReader.resolve(json, WORLD_4.withTotalSteps(10)))
+            .isInstanceOfSatisfying(ConfigException.class, ex -> assertThat(ex.errors())
+                .extracting(ConfigError::toString).containsExactly("scheduler.params.total_num_steps=\"auto\": "
+                    + "\"auto\" is the job's total steps(10) here, fewer than warmup_num_steps(20): train for at "
+                    + "least 20 steps or lower warmup_num_steps"));
+        assertThat(DeepSpeedConfigReader.resolve(json, WORLD_4.withTotalSteps(20)).config().scheduler())
+            .isEqualTo(new SchedulerConfig.WarmupDecayLR(20, 0.0, 0.001, 20, WarmupType.LOG));
     }
 
     @Test

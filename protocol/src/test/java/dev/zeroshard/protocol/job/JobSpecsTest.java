@@ -1,6 +1,7 @@
 package dev.zeroshard.protocol.job;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeroshard.protocol.config.ConfigError;
 import dev.zeroshard.protocol.config.ConfigException;
 import dev.zeroshard.protocol.config.JsonValues;
 import dev.zeroshard.protocol.v1.DataSpec;
@@ -76,6 +77,19 @@ class JobSpecsTest {
             .isInstanceOfSatisfying(ConfigException.class, ex -> assertThat(ex.errors())
                 .extracting(error -> error.path())
                 .containsExactly("deepspeed.zero_optimization.stage"));
+    }
+
+    @Test
+    void shouldShowIntegersAsTheUserWroteThemThoughTheJobKeepsDeepSpeedAsAStruct() {
+        final String json = """
+            {"name": "tiny", "model": %s, "max_steps": 10,
+             "deepspeed": {"train_micro_batch_size_per_gpu": -4, "zero_optimisation": {"stage": 2, "x": [1, 0.5]}}}"""
+            .formatted(MODEL);
+
+        assertThatThrownBy(() -> JobSpecs.readJson(json))
+            .isInstanceOfSatisfying(ConfigException.class, ex -> assertThat(ex.errors())
+                .extracting(ConfigError::value)
+                .contains("-4", "{\"stage\":2,\"x\":[1,0.5]}"));
     }
 
     @ParameterizedTest(name = "{0}")
