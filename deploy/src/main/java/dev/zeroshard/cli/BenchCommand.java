@@ -154,12 +154,22 @@ final class BenchCommand implements Runnable {
             "  --transport ipc|udp[,..]  --iters N  --warmup N  --driver auto|shared|per-rank  --memcpy  --json",
             "Needs a heap of about ranks x largest size + 1 GiB (ZEROSHARD_JAVA_OPTS=-Xmx4g)."})
     static final class Collectives implements Runnable {
+        @Spec
+        private CommandSpec spec;
+
         @Unmatched
         private List<String> args = new ArrayList<>();
 
         @Override
         public void run() {
-            CollectiveBench.parse(args.toArray(new String[0]), System.out).run();
+            final CollectiveBench bench;
+            try {
+                bench = CollectiveBench.parse(args.toArray(new String[0]), System.out);
+            } catch (final IllegalArgumentException usage) {
+                // the options are the bench's own: a bad one is a usage error, as picocli's are
+                throw new ParameterException(spec.commandLine(), usage.getMessage(), usage);
+            }
+            bench.run();
         }
     }
 }

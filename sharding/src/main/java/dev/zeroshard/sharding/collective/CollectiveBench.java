@@ -130,24 +130,26 @@ public final class CollectiveBench {
             final String arg = args[i];
             switch (arg) {
                 case "--ranks":
-                    rankCounts = parseList(value(args, ++i, arg), Integer::parseInt);
+                    rankCounts = parseList(arg, value(args, ++i, arg), "integers", Integer::parseInt);
                     break;
                 case "--sizes":
-                    sizes = parseList(value(args, ++i, arg), PropertyValues::parseSize);
+                    sizes = parseList(arg, value(args, ++i, arg), "sizes such as 4096, 64KiB, 8MiB or 1GiB",
+                        PropertyValues::parseSize);
                     break;
                 case "--op":
                 case "--ops":
-                    ops = parseList(value(args, ++i, arg), CollectiveKind::ofLabel);
+                    ops = parseList(arg, value(args, ++i, arg), "allreduce, reducescatter, allgather or broadcast",
+                        CollectiveKind::ofLabel);
                     break;
                 case "--transport":
-                    transports = parseList(value(args, ++i, arg),
+                    transports = parseList(arg, value(args, ++i, arg), "ipc or udp",
                         text -> TransportKind.valueOf(text.trim().toUpperCase(Locale.ROOT)));
                     break;
                 case "--iters":
-                    iterations = Integer.parseInt(value(args, ++i, arg));
+                    iterations = count(arg, value(args, ++i, arg), 1);
                     break;
                 case "--warmup":
-                    warmup = Integer.parseInt(value(args, ++i, arg));
+                    warmup = count(arg, value(args, ++i, arg), 0);
                     break;
                 case "--json":
                     json = true;
@@ -173,7 +175,7 @@ public final class CollectiveBench {
         }
         for (final long size : sizes) {
             if (size < 0 || size % Float.BYTES != 0 || size / Float.BYTES > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("--sizes " + size + ": must be a multiple of 4 bytes below 8 GiB");
+                throw new IllegalArgumentException("--sizes " + size + ": must be a multiple of 4 bytes in [0, 8 GiB)");
             }
         }
         for (final CollectiveKind op : ops) {
@@ -401,16 +403,35 @@ public final class CollectiveBench {
         T parse(String text);
     }
 
-    private static <T> List<T> parseList(final String text, final Parser<T> parser) {
+    /** A comma-separated list; a part that does not parse is refused with the flag and what it expects. */
+    private static <T> List<T> parseList(final String flag, final String text, final String expected,
+                                         final Parser<T> parser) {
         final List<T> values = new ArrayList<>();
         for (final String part : text.split(",")) {
             if (!part.isBlank()) {
-                values.add(parser.parse(part.trim()));
+                try {
+                    values.add(parser.parse(part.trim()));
+                } catch (final RuntimeException ex) {
+                    throw new IllegalArgumentException(flag + " " + part.trim() + ": expected " + expected, ex);
+                }
             }
         }
         if (values.isEmpty()) {
-            throw new IllegalArgumentException("empty list: '" + text + "'");
+            throw new IllegalArgumentException(flag + " '" + text + "': expected a comma-separated list of " + expected);
         }
         return values;
+    }
+
+    private static int count(final String flag, final String text, final int min) {
+        final int value;
+        try {
+            value = Integer.parseInt(text.trim());
+        } catch (final NumberFormatException ex) {
+            throw new IllegalArgumentException(flag + " " + text + ": expected an integer >= " + min, ex);
+        }
+        if (value < min) {
+            throw new IllegalArgumentException(flag + " " + value + ": must be >= " + min);
+        }
+        return value;
     }
 }

@@ -42,6 +42,22 @@ class CollectiveBenchTest {
         assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--rank", "2"}, System.out))
             .hasMessageContaining("unknown argument '--rank'");
         assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--op", "alltoall"}, System.out))
-            .hasMessageContaining("unknown collective 'alltoall'");
+            .hasMessage("--op alltoall: expected allreduce, reducescatter, allgather or broadcast");
+    }
+
+    @Test
+    void shouldNameTheFlagTheValueAndTheRuleWhenAValueIsBad() {
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--transport", "ipc,tcp"}, System.out))
+            .hasMessage("--transport tcp: expected ipc or udp");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--sizes", "1XB"}, System.out))
+            .hasMessage("--sizes 1XB: expected sizes such as 4096, 64KiB, 8MiB or 1GiB");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--sizes", "-1MiB"}, System.out))
+            .hasMessage("--sizes -1048576: must be a multiple of 4 bytes in [0, 8 GiB)");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--iters", "0"}, System.out))
+            .hasMessage("--iters 0: must be >= 1");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--warmup", "x"}, System.out))
+            .hasMessage("--warmup x: expected an integer >= 0");
+        assertThatThrownBy(() -> CollectiveBench.parse(new String[] {"--ranks", ","}, System.out))
+            .hasMessage("--ranks ',': expected a comma-separated list of integers");
     }
 }
