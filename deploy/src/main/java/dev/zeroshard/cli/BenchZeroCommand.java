@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeroshard.protocol.io.FileTrees;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.worker.model.GptConfig;
@@ -93,13 +94,18 @@ final class BenchZeroCommand implements Callable<Integer> {
         for (final int stage : stages) {
             final ResolvedJob job = JobSpecs.resolve(JobSpecs.parse(job(preset.config, b, t, stage)));
             final Path statsDir = Files.createTempDirectory("zeroshard-bench-zero-");
-            final int status = LocalRanks.run(quiet, spec.commandLine().getErr(), job, new LocalRanks.RankOptions(
-                threads, null, Optional.empty(), Optional.empty(), "stop", Optional.of(statsDir)));
-            if (status != 0) {
-                spec.commandLine().getErr().println("stage " + stage + " failed with status " + status);
-                return status;
+            final StageResult result;
+            try {
+                final int status = LocalRanks.run(quiet, spec.commandLine().getErr(), job, new LocalRanks.RankOptions(
+                    threads, null, Optional.empty(), Optional.empty(), "stop", Optional.of(statsDir)));
+                if (status != 0) {
+                    spec.commandLine().getErr().println("stage " + stage + " failed with status " + status);
+                    return status;
+                }
+                result = measure(stage, statsDir, (double) b * t * ranks);
+            } finally {
+                FileTrees.delete(statsDir);
             }
-            final StageResult result = measure(stage, statsDir, (double) b * t * ranks);
             if (stage == 0) {
                 baseline = result;
             }

@@ -1,5 +1,6 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.protocol.io.FileTrees;
 import dev.zeroshard.protocol.job.JobSpecs;
 import dev.zeroshard.protocol.job.ResolvedJob;
 import dev.zeroshard.sharding.aeron.RankEndpoint;
@@ -53,7 +54,8 @@ final class LocalRanks {
             .collect(Collectors.joining(","));
         final int threads = options.threadsPerRank() != null ? options.threadsPerRank()
             : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
-        out.printf("starting %d ranks (%d compute threads each); logs in %s%n", ranks, threads, runDir);
+        out.printf("starting %d ranks (%d compute threads each); logs in %s (kept if a rank fails)%n", ranks,
+            threads, runDir);
         out.flush();
 
         final List<Process> processes = new ArrayList<>();
@@ -86,6 +88,9 @@ final class LocalRanks {
                         tail(runDir.resolve("rank-" + rank + ".log")).forEach(line -> err.println("  " + line));
                     }
                 }
+            } else {
+                // the logs matter when a rank failed; after a run that succeeded they would only pile up in /tmp
+                FileTrees.delete(runDir);
             }
             return status;
         } finally {

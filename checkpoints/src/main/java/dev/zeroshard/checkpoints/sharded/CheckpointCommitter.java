@@ -1,6 +1,7 @@
 package dev.zeroshard.checkpoints.sharded;
 
 import dev.zeroshard.protocol.io.DurableFiles;
+import dev.zeroshard.protocol.io.FileTrees;
 import dev.zeroshard.protocol.v1.CheckpointManifest;
 import dev.zeroshard.protocol.v1.ShardFile;
 
@@ -64,7 +65,7 @@ public final class CheckpointCommitter {
             final Path old = root.resolve(".old-" + target.getFileName() + "-" + System.nanoTime());
             Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            CheckpointFiles.deleteTree(old);
+            FileTrees.delete(old);
         } else {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         }

@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.zip.CRC32C;
 
@@ -48,17 +47,5 @@ final class CheckpointFiles {
             }
         }
         return (int) crc.getValue();
-    }
-
-    /** Deletes a directory tree (best effort is not enough: errors propagate). */
-    static void deleteTree(final Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

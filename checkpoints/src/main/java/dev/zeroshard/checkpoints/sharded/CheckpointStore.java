@@ -1,5 +1,7 @@
 package dev.zeroshard.checkpoints.sharded;
 
+import dev.zeroshard.protocol.io.FileTrees;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -105,7 +107,7 @@ public final class CheckpointStore {
             for (final Path staging : children.filter(p -> p.getFileName().toString()
                 .startsWith(CheckpointFiles.STAGING_PREFIX) && !p.getFileName().toString().endsWith("-" + currentRunId))
                 .toList()) {
-                CheckpointFiles.deleteTree(staging);
+                FileTrees.delete(staging);
                 deleted.add(staging);
             }
         }
@@ -121,7 +123,7 @@ public final class CheckpointStore {
                 validKept++;
             }
             if (!keep) {
-                CheckpointFiles.deleteTree(entry.directory());
+                FileTrees.delete(entry.directory());
                 deleted.add(entry.directory());
             }
         }

@@ -1,5 +1,6 @@
 package dev.zeroshard.sharding.aeron;
 
+import dev.zeroshard.protocol.io.FileTrees;
 import io.aeron.CncFileDescriptor;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -8,13 +9,10 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import java.io.File;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +104,7 @@ public final class StaleDriverDirectories {
                 continue;
             }
             try {
-                deleteTree(path);
+                FileTrees.delete(path);
             } catch (final IOException | RuntimeException ex) {
                 // another driver starting now (in this JVM or another) may be removing it too
                 LOG.log(System.Logger.Level.DEBUG, "while removing " + child, ex);
@@ -166,33 +164,4 @@ public final class StaleDriverDirectories {
         }
     }
 
-    /** Deletes {@code root} and what it holds; a symbolic link is deleted itself, never what it points to. */
-    private static void deleteTree(final Path root) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(final Path file, final BasicFileAttributes attributes)
-                throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(final Path file, final IOException failure) throws IOException {
-                if (failure instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw failure;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(final Path directory, final IOException failure)
-                throws IOException {
-                if (failure != null && !(failure instanceof NoSuchFileException)) {
-                    throw failure;
-                }
-                Files.deleteIfExists(directory);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }
