@@ -8,12 +8,12 @@ import akka.cluster.typed.Cluster;
 import com.typesafe.config.ConfigFactory;
 import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.protocol.cluster.ClusterSettings;
+import dev.zeroshard.protocol.net.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,8 +46,8 @@ class ClusterBootstrapTest {
     @Test
     void shouldFormOneClusterAroundTheCoordinatorAndAnswerHealthChecksWhenJoiningThroughBootstrap(
         @TempDir final Path dir) throws Exception {
-        final int coordinatorManagement = freePort();
-        final int workerManagement = freePort();
+        final int coordinatorManagement = FreePorts.tcp();
+        final int workerManagement = FreePorts.tcp();
         final Path config = Files.writeString(dir.resolve("application.conf"), String.format(Locale.ROOT, """
             akka.discovery.method = config
             akka.discovery.config.services.%s.endpoints = [{host = "127.0.0.1", port = %d}]
@@ -120,9 +120,4 @@ class ClusterBootstrapTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

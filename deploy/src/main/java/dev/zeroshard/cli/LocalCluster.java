@@ -1,7 +1,7 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.protocol.net.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +36,8 @@ final class LocalCluster implements AutoCloseable {
                               final String backend)
         throws IOException, InterruptedException {
         final Path runDir = Files.createTempDirectory("zeroshard-cluster-");
-        final int clusterPort = freePort();
-        final int http = httpPort != 0 ? httpPort : freePort();
+        final int clusterPort = FreePorts.tcp();
+        final int http = httpPort != 0 ? httpPort : FreePorts.tcp();
         final LocalCluster cluster = new LocalCluster(runDir, "http://127.0.0.1:" + http);
         Runtime.getRuntime().addShutdownHook(cluster.killer);
         try {
@@ -137,12 +137,6 @@ final class LocalCluster implements AutoCloseable {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -4,6 +4,7 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import dev.zeroshard.coordinator.CoordinatorNode;
 import dev.zeroshard.protocol.cluster.ClusterJoin;
+import dev.zeroshard.protocol.net.FreePorts;
 import dev.zeroshard.worker.agent.WorkerNode;
 import dev.zeroshard.worker.agent.WorkerSettings;
 import dev.zeroshard.worker.agent.WorkerSlot;
@@ -16,7 +17,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -57,7 +57,7 @@ final class WorkerNodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         final ClusterJoin join = cluster.join(Optional.empty());
         threads.apply();
-        final int udp = aeronPort != 0 ? aeronPort : freeUdpPort();
+        final int udp = aeronPort != 0 ? aeronPort : FreePorts.udp(InetAddress.getByName(host), 1).get(0);
         final WorkerSettings settings = new WorkerSettings(id != null ? id : host + ":" + udp, host, udp,
             resolveBackend(), Parallel.shared().threads());
         final WorkerSlot slot = new WorkerSlot();
@@ -85,11 +85,5 @@ final class WorkerNodeCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(choice.describe());
         }
         return choice.kind().id();
-    }
-
-    private int freeUdpPort() throws Exception {
-        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName(host))) {
-            return socket.getLocalPort();
-        }
     }
 }

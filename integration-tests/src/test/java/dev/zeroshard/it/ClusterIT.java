@@ -1,5 +1,6 @@
 package dev.zeroshard.it;
 
+import dev.zeroshard.protocol.net.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -153,8 +154,8 @@ class ClusterIT {
     @Test
     void shouldKnowAndFinishARunningJobAfterTheCoordinatorIsKilledAndRestarted(@TempDir final Path data)
         throws Exception {
-        final int clusterPort = freePort();
-        final int httpPort = freePort();
+        final int clusterPort = FreePorts.tcp();
+        final int httpPort = FreePorts.tcp();
         final String url = "http://127.0.0.1:" + httpPort;
         final String[] coordinatorArgs = {"coordinator", "--port", Integer.toString(clusterPort), "--http-port",
             Integer.toString(httpPort), "--data-dir", data.toString()};
@@ -237,12 +238,6 @@ class ClusterIT {
         assertThat(export.exitCode()).as(export.output()).isZero();
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
             .digest(Files.readAllBytes(out.resolve("model.safetensors"))));
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void awaitOutput(final LauncherProcess.Running process, final String text) throws Exception {

@@ -1,5 +1,6 @@
 package dev.zeroshard.it;
 
+import dev.zeroshard.protocol.net.FreePorts;
 import dev.zeroshard.sharding.aeron.AeronDriver;
 import dev.zeroshard.sharding.aeron.StaleDriverDirectories;
 import dev.zeroshard.sharding.aeron.TransportConfig;
@@ -17,8 +18,6 @@ import java.io.BufferedWriter;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -177,20 +177,8 @@ class RingCollectivesIT {
 
     /** Ports that were free a moment ago, comma-separated. */
     private static String freeUdpPorts(final int count) {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        final StringBuilder ports = new StringBuilder();
-        try {
-            for (int i = 0; i < count; i++) {
-                final DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                sockets.add(socket);
-                ports.append(i == 0 ? "" : ",").append(socket.getLocalPort());
-            }
-        } catch (final IOException ex) {
-            throw new UncheckedIOException(ex);
-        } finally {
-            sockets.forEach(DatagramSocket::close);
-        }
-        return ports.toString();
+        return FreePorts.udp(InetAddress.getLoopbackAddress(), count).stream().map(String::valueOf)
+            .collect(Collectors.joining(","));
     }
 
     private static int[] readBits(final Path file, final int length) throws IOException {

@@ -1,10 +1,8 @@
 package dev.zeroshard.sharding.aeron;
 
+import dev.zeroshard.protocol.net.FreePorts;
 import io.aeron.ChannelUriStringBuilder;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -72,22 +70,14 @@ public record RingSpec(TransportKind kind, List<RankEndpoint> endpoints) {
     }
 
     /**
-     * N ranks over UDP on 127.0.0.1, each on a port that was free a moment ago (the OS picks them), one stream
-     * id: for benchmarks and tests on one host. Another process may take a port before the ring binds it.
+     * N ranks over UDP on 127.0.0.1, each on a port that was free a moment ago, one stream
+     * id: for benchmarks and tests on one host. The ports lie outside the kernel's ephemeral range
+     * ({@link FreePorts}), so only a process that names one can take it before the ring binds it.
      */
     public static RingSpec udpLoopbackOnFreePorts(final int worldSize, final int streamId) {
-        final List<DatagramSocket> sockets = new ArrayList<>();
         final List<RankEndpoint> endpoints = new ArrayList<>();
-        try {
-            for (int rank = 0; rank < worldSize; rank++) {
-                final DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-                sockets.add(socket);
-                endpoints.add(new RankEndpoint("127.0.0.1", socket.getLocalPort(), streamId));
-            }
-        } catch (final IOException ex) {
-            throw new UncheckedIOException("cannot find " + worldSize + " free UDP ports on loopback", ex);
-        } finally {
-            sockets.forEach(DatagramSocket::close);
+        for (final int port : FreePorts.udp(InetAddress.getLoopbackAddress(), worldSize)) {
+            endpoints.add(new RankEndpoint("127.0.0.1", port, streamId));
         }
         return new RingSpec(TransportKind.UDP, endpoints);
     }
