@@ -42,7 +42,7 @@ final class ProtoJsonReader {
             final String fieldPath = JsonValues.child(path, key);
             final FieldDescriptor field = fieldsByName.get(key);
             if (field == null) {
-                errors.add(JsonValues.unknownKey(fieldPath, key, uniqueProtoNames(builder)));
+                errors.add(JsonValues.unknownKey(fieldPath, key, entry.getValue(), uniqueProtoNames(builder)));
                 return;
             }
             final JsonNode value = entry.getValue();

@@ -80,6 +80,17 @@ class JobSpecsTest {
     }
 
     @Test
+    void shouldShowTheValueOfAnUnknownKey() {
+        final String json = """
+            {"name": "tiny", "model": %s, "max_step": 5}""".formatted(MODEL);
+
+        assertThatThrownBy(() -> JobSpecs.readJson(json))
+            .isInstanceOfSatisfying(ConfigException.class, ex -> assertThat(ex.errors())
+                .extracting(ConfigError::toString)
+                .singleElement().asString().startsWith("max_step=5: unknown key; did you mean max_steps?"));
+    }
+
+    @Test
     void shouldShowIntegersAsTheUserWroteThemThoughTheJobKeepsDeepSpeedAsAStruct() {
         final String json = """
             {"name": "tiny", "model": %s, "max_steps": 10,
