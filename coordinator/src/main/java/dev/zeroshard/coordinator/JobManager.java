@@ -22,6 +22,7 @@ import dev.zeroshard.protocol.v1.CheckpointSpec;
 import dev.zeroshard.protocol.v1.JobRecord;
 import dev.zeroshard.protocol.v1.JobSpec;
 import dev.zeroshard.protocol.v1.JobState;
+import dev.zeroshard.protocol.v1.JobTransition;
 import dev.zeroshard.protocol.v1.RankAssignment;
 
 import java.nio.file.Path;
@@ -204,11 +205,15 @@ public final class JobManager extends AbstractBehavior<JobManager.Command> {
         final String id = registry.newId();
         final JobSpec spec = withCheckpointDefaults(parsed, dataDirectory.resolve("checkpoints").resolve(id));
         final ResolvedJob resolved = JobSpecs.resolve(spec);
+        final long now = System.currentTimeMillis();
         JobRecord job = registry.put(JobRecord.newBuilder().setId(id).setSpecJson(JobSpecs.toJson(spec))
-            .setState(JobState.PENDING).setCreatedUnixMs(System.currentTimeMillis())
+            .setState(JobState.PENDING).setCreatedUnixMs(now)
+            .addTransitions(JobTransition.newBuilder().setState(JobState.PENDING).setAtUnixMs(now)
+                .setReason("submitted" + submit.key().map(key -> " with " + SubmissionKey.HEADER + " " + key.value())
+                    .orElse("")))
             .setMaxSteps(spec.getMaxSteps()).setWorldSize(resolved.worldSize())
             .setSubmissionKey(submit.key().map(SubmissionKey::value).orElse("")).build());
-        job = registry.transition(job, JobState.SCHEDULING, "submitted; waiting for " + resolved.worldSize()
+        job = registry.transition(job, JobState.SCHEDULING, "waiting for " + resolved.worldSize()
             + " free worker(s)");
         submit.replyTo().tell(new SubmitResult(Optional.of(job), List.of(), true));
         return schedule();

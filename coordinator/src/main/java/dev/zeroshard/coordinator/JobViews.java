@@ -44,10 +44,12 @@ final class JobViews {
         if (!job.getStalled().isEmpty()) {
             view.put("stalled", job.getStalled());
         }
-        if (job.getStepSeconds() > 0 && job.getStep() < job.getMaxSteps()) {
+        if (job.getStepSeconds() > 0 && job.getStep() < job.getMaxSteps() && !JobLifecycle.terminal(job.getState())) {
             view.put("eta_s", Math.round(job.getStepSeconds() * (job.getMaxSteps() - job.getStep())));
         }
-        view.put("world_size", job.getWorldSize());
+        // the ranks of the current (or last) epoch: an elastic restart may run on fewer workers than requested
+        view.put("world_size", job.getRanksCount() > 0 ? job.getRanksCount() : job.getWorldSize());
+        view.put("requested_world_size", job.getWorldSize());
         view.put("epoch", job.getEpoch());
         view.put("restarts", job.getRestarts());
         view.put("last_checkpoint", job.getLastCheckpoint());

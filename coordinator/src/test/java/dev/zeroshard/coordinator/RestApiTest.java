@@ -76,6 +76,8 @@ class RestApiTest {
 
         final JsonNode job = json(send("GET", "/v1/jobs/" + id, null, null));
         assertThat(job.path("state").asText()).isEqualTo("SCHEDULING");
+        assertThat(job.path("transitions").findValuesAsText("state")).containsExactly("PENDING", "SCHEDULING");
+        assertThat(job.path("world_size").asInt()).isEqualTo(job.path("requested_world_size").asInt()).isPositive();
         assertThat(job.path("deepspeed").path("train_batch_size").asInt()).isEqualTo(4);
         assertThat(json(send("GET", "/v1/jobs", null, null))).hasSize(1);
         assertThat(send("POST", "/v1/jobs/" + id + "/cancel", null, null).statusCode()).isEqualTo(200);

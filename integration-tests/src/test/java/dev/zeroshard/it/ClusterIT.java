@@ -89,7 +89,12 @@ class ClusterIT {
             assertThat(job.path("state").asText()).as(job.toPrettyString()).isEqualTo("SUCCEEDED");
             assertThat(job.path("restarts").asInt()).isEqualTo(1);
             assertThat(job.path("epoch").asInt()).isEqualTo(2);
-            assertThat(job.path("transitions").findValuesAsText("state")).containsSubsequence("RUNNING", "RECOVERING",
+            // the view shows the world the last epoch ran on, beside the one the spec asked for
+            assertThat(job.path("world_size").asInt()).isEqualTo(job.path("ranks").size());
+            assertThat(job.path("requested_world_size").asInt()).isEqualTo(2);
+            assertThat(job.has("eta_s")).as("a finished job has no ETA").isFalse();
+            assertThat(job.path("transitions").findValuesAsText("state")).containsSubsequence("PENDING", "SCHEDULING",
+                "RUNNING", "RECOVERING",
                 "SCHEDULING", "RUNNING", "SUCCEEDED");
             assertThat(job.path("events").toString()).contains("resumed from").contains(victim);
             assertThat(Path.of(job.path("last_checkpoint").asText()).resolve("manifest.pb")).exists();
