@@ -94,10 +94,13 @@ final class RankCommand implements Callable<Integer> {
                     out.println("rank " + rank + ": " + message);
                     out.flush();
                 })) {
-            out.printf(Locale.ROOT, "rank %d of %d: ZeRO stage %d, %,d parameters (%,d in this rank's shard), %d "
-                    + "threads%nrank %d memory: %s%n", rank, comm.worldSize(), training.engine().settings().stage(),
-                training.engine().shardPlan().elements(), training.engine().shardPlan().ownedElements(rank),
-                Parallel.shared().threads(), rank, training.engine().memory().toJson());
+            final int stage = training.engine().settings().stage();
+            final String shard = stage == 0 ? "replicated on every rank" : String.format(Locale.ROOT,
+                "%,d in this rank's shard", training.engine().shardPlan().ownedElements(rank));
+            out.printf(Locale.ROOT,
+                "rank %d of %d: ZeRO stage %d, %,d parameters (%s), %d threads%nrank %d memory: %s%n", rank,
+                comm.worldSize(), stage, training.engine().shardPlan().elements(), shard, Parallel.shared().threads(),
+                rank, training.engine().memory().toJson());
             final StepMetrics[] last = new StepMetrics[1];
             try (ProgressReporter progress = rank == 0 ? new ProgressReporter(out, job.spec().getMaxSteps(),
                 job.deepspeed().config().logging().stepsPerPrint(), metricsOut) : null;

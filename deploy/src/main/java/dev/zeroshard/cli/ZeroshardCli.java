@@ -100,7 +100,7 @@ public final class ZeroshardCli implements Runnable {
         throw new IllegalStateException(ex);
     }
 
-    /** The message, where a file system error without a reason would print its bare path: the path and what is wrong. */
+    /** The message; for a file system error without a reason, which would print its bare path, what is wrong too. */
     static String describe(final Throwable ex) {
         if (ex instanceof FileSystemException file && file.getReason() == null) {
             final String what = ex instanceof NoSuchFileException ? "no such file or directory"
