@@ -62,10 +62,10 @@ final class ConfigCommand implements Runnable {
         @Override
         public void run() {
             if (worldSize < 1) {
-                throw new IllegalArgumentException("--world-size=" + worldSize + ": must be >= 1");
+                throw new ParameterException(spec.commandLine(), "--world-size=" + worldSize + ": must be >= 1");
             }
             if (steps != null && steps < 1) {
-                throw new IllegalArgumentException("--steps=" + steps + ": must be >= 1");
+                throw new ParameterException(spec.commandLine(), "--steps=" + steps + ": must be >= 1");
             }
             final OptionalInt hiddenSize = modelFile == null
                 ? OptionalInt.empty()

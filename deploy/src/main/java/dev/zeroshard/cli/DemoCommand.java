@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -60,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
             return TrainCommand.train(out, job, threads, null, Optional.empty(), Optional.empty());
         }
         if (workers < 1) {
-            throw new IllegalArgumentException("--workers=" + workers + " must be >= 1");
+            throw new ParameterException(spec.commandLine(), "--workers=" + workers + " must be >= 1");
         }
         final ResolvedJob job = JobSpecs.resolve(demo.setWorldSize(workers).build());
         out.println("zeroshard demo: a coordinator and " + workers + " worker JVMs on this machine (Akka Cluster, "

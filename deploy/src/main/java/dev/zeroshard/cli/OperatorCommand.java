@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -66,7 +67,7 @@ final class OperatorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (pollSeconds < 1) {
-            throw new IllegalArgumentException("--poll=" + pollSeconds + ": must be >= 1 second");
+            throw new ParameterException(spec.commandLine(), "--poll=" + pollSeconds + ": must be >= 1 second");
         }
         final KubernetesClient client = new KubernetesClientBuilder().withConfig(config()).build();
         final CountDownLatch stopped = new CountDownLatch(1);
@@ -103,8 +104,8 @@ final class OperatorCommand implements Callable<Integer> {
         }
         final String own = client.getNamespace();
         if (own == null || own.isBlank()) {
-            throw new IllegalArgumentException("--leader-election: no namespace known for the Lease; give "
-                + "--lease-namespace");
+            throw new ParameterException(spec.commandLine(),
+                "--leader-election: no namespace known for the Lease; give --lease-namespace");
         }
         return own;
     }

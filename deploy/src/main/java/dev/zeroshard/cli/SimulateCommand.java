@@ -4,6 +4,7 @@ import dev.zeroshard.worker.backend.BackendSelector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -39,7 +40,7 @@ final class SimulateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (workers < 1) {
-            throw new IllegalArgumentException("--workers=" + workers + " must be >= 1");
+            throw new ParameterException(spec.commandLine(), "--workers=" + workers + " must be >= 1");
         }
         final PrintWriter out = spec.commandLine().getOut();
         if (!BackendSelector.CPU.equals(backend)) {

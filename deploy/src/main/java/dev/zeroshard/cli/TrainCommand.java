@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -104,14 +105,15 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (saveEvery < 0 || keepLast < 0) {
-            throw new IllegalArgumentException("--save-every=" + saveEvery + " and --keep-last=" + keepLast
-                + " must be >= 0");
+            throw new ParameterException(spec.commandLine(), "--save-every=" + saveEvery + " and --keep-last="
+                + keepLast + " must be >= 0");
         }
         if (checkpointDir == null && (saveEvery > 0 || keepLast > 0 || "latest".equals(resume))) {
-            throw new IllegalArgumentException("--save-every, --keep-last and --resume latest need --checkpoint-dir");
+            throw new ParameterException(spec.commandLine(),
+                "--save-every, --keep-last and --resume latest need --checkpoint-dir");
         }
         if (ranks < 1) {
-            throw new IllegalArgumentException("--ranks=" + ranks + " must be >= 1");
+            throw new ParameterException(spec.commandLine(), "--ranks=" + ranks + " must be >= 1");
         }
         NonFinitePolicy.parse(onNonFinite);
         final ObjectNode job = JsonNodeFactory.instance.objectNode();

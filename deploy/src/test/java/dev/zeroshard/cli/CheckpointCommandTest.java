@@ -3,6 +3,7 @@ package dev.zeroshard.cli;
 import dev.zeroshard.worker.data.TokenFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -97,7 +98,7 @@ class CheckpointCommandTest {
         final Path ds = Files.writeString(dir.resolve("ds.json"), DEEPSPEED);
 
         assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--steps", "2",
-            "--resume", "latest")).isEqualTo(ZeroshardCli.EXIT_INVALID_INPUT);
+            "--resume", "latest")).isEqualTo(CommandLine.ExitCode.USAGE);
         assertThat(err.toString()).contains("--resume latest need --checkpoint-dir");
     }
 }

@@ -172,6 +172,14 @@ class ZeroshardCliTest {
     }
 
     @Test
+    void shouldTreatAnOutOfRangeFlagValueAsAUsageError() {
+        assertThat(run("train", "--ranks", "0", "--deepspeed", "ds.json", "--model", "m.json", "--steps", "1"))
+            .isEqualTo(2);
+        assertThat(err.toString()).contains("--ranks=0 must be >= 1");
+        assertThat(run("config", "resolve", "x.json", "--world-size", "0")).isEqualTo(2);
+    }
+
+    @Test
     void shouldNameTheFileWhenItDoesNotExist(@TempDir final Path dir) {
         assertThat(run("config", "resolve", dir.resolve("missing.json").toString())).isEqualTo(1);
 
