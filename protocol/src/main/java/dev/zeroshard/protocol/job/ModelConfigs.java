@@ -155,8 +155,9 @@ public final class ModelConfigs {
         probability(errors, path + ".resid_pdrop", config.getResidPdrop());
         probability(errors, path + ".embd_pdrop", config.getEmbdPdrop());
         probability(errors, path + ".attn_pdrop", config.getAttnPdrop());
-        tokenId(errors, path + ".bos_token_id", config.hasBosTokenId(), config.getBosTokenId(), config.getVocabSize());
-        tokenId(errors, path + ".eos_token_id", config.hasEosTokenId(), config.getEosTokenId(), config.getVocabSize());
+        // generation's ids, unread by training; save_pretrained writes GPT-2's 50256 whatever vocab_size is
+        tokenId(errors, path + ".bos_token_id", config.hasBosTokenId(), config.getBosTokenId());
+        tokenId(errors, path + ".eos_token_id", config.hasEosTokenId(), config.getEosTokenId());
         return errors;
     }
 
@@ -189,10 +190,9 @@ public final class ModelConfigs {
         }
     }
 
-    private static void tokenId(
-        final List<ConfigError> errors, final String path, final boolean present, final int id, final int vocabSize) {
-        if (present && (id < 0 || id >= vocabSize)) {
-            errors.add(new ConfigError(path, Integer.toString(id), "must be in [0, vocab_size(" + vocabSize + "))"));
+    private static void tokenId(final List<ConfigError> errors, final String path, final boolean present, final int id) {
+        if (present && id < 0) {
+            errors.add(new ConfigError(path, Integer.toString(id), "must be >= 0"));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.zeroshard.protocol.job;
 
+import dev.zeroshard.protocol.config.ConfigError;
 import dev.zeroshard.protocol.config.ConfigException;
 import dev.zeroshard.protocol.config.JsonValues;
 import dev.zeroshard.protocol.v1.ModelConfig;
@@ -7,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -41,6 +43,18 @@ class ModelConfigsTest {
         assertThat(config.getNEmbd()).isEqualTo(64);
         assertThat(config.getNInner()).isEqualTo(256);
         assertThat(config.getTieWordEmbeddings()).isTrue();
+    }
+
+    @Test
+    void shouldAcceptGpt2sTokenIdsOnASmallVocabularyAsSavePretrainedWritesThem() {
+        // GPT2Config(vocab_size=256).save_pretrained() keeps bos/eos 50256: generation's ids, never read in training
+        final ModelConfig config = ModelConfigs.read(JsonValues.readTree("""
+            {"model_type": "gpt2", "vocab_size": 256, "n_positions": 64, "n_embd": 32, "n_layer": 1, "n_head": 2,
+             "bos_token_id": 50256, "eos_token_id": 50256}"""), "model", new ArrayList<>());
+
+        assertThat(ModelConfigs.validate(ModelConfigs.withDefaults(config), "model")).isEmpty();
+        assertThat(ModelConfigs.validate(ModelConfigs.withDefaults(config.toBuilder().setEosTokenId(-1).build()),
+            "model")).extracting(ConfigError::toString).containsExactly("model.eos_token_id=-1: must be >= 0");
     }
 
     @Test
