@@ -20,6 +20,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -83,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
     private String backend;
 
     @Option(names = "--on-nonfinite", defaultValue = "stop", paramLabel = "stop|skip",
-        description = "with --ranks > 1: stop the job on a NaN/Inf gradient, or skip that step (default: ${DEFAULT-VALUE})")
+        description = "with --ranks > 1: stop the job on a NaN/Inf gradient, or skip that step (default: "
+            + "${DEFAULT-VALUE}; one process always stops)")
     private String onNonFinite;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "where checkpoints go (one directory per step)")
@@ -115,7 +117,13 @@ final class TrainCommand implements Callable<Integer> {
         if (ranks < 1) {
             throw new ParameterException(spec.commandLine(), "--ranks=" + ranks + " must be >= 1");
         }
-        NonFinitePolicy.parse(onNonFinite);
+        if (NonFinitePolicy.parse(onNonFinite) != NonFinitePolicy.STOP && ranks == 1) {
+            throw new ParameterException(spec.commandLine(), "--on-nonfinite=" + onNonFinite
+                + " needs --ranks > 1: one process always stops on a NaN/Inf loss or gradient");
+        }
+        // outputs written after training: a path that cannot be written must fail now, not lose the trained weights
+        writableTarget("--save-weights", saveWeights);
+        writableTarget("--metrics-out", metricsOut);
         final ObjectNode job = JsonNodeFactory.instance.objectNode();
         job.put("name", "train");
         job.set("model", JsonValues.readTree(modelFile));
@@ -152,6 +160,24 @@ final class TrainCommand implements Callable<Integer> {
         }
         return train(spec.commandLine().getOut(), resolved, threads, metricsOut, Optional.ofNullable(initWeights),
             Optional.ofNullable(saveWeights));
+    }
+
+    /** Refuses {@code file} (when given) unless its directory exists and can be written and it is no directory. */
+    private static void writableTarget(final String flag, final Path file) {
+        if (file == null) {
+            return;
+        }
+        final Path directory = file.toAbsolutePath().getParent();
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(flag + "=" + file + ": is a directory; name the file to write");
+        }
+        if (directory == null || !Files.isDirectory(directory)) {
+            throw new IllegalArgumentException(flag + "=" + file + ": the directory " + directory + " does not exist");
+        }
+        if (!Files.isWritable(directory)) {
+            throw new IllegalArgumentException(flag + "=" + file + ": the directory " + directory
+                + " cannot be written");
+        }
     }
 
     /**

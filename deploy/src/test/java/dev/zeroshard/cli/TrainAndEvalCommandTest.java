@@ -99,6 +99,31 @@ class TrainAndEvalCommandTest {
     }
 
     @Test
+    void shouldRefuseAnOutputItCouldNotWriteBeforeTrainingRatherThanAfter(@TempDir final Path dir) throws IOException {
+        final Path model = Files.writeString(dir.resolve("config.json"), TINY_MODEL);
+        final Path ds = Files.writeString(dir.resolve("ds.json"), "{\"train_micro_batch_size_per_gpu\": 1}");
+        final Path missing = dir.resolve("no-such-dir").resolve("w.safetensors");
+
+        assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--steps", "1", "--seq",
+            "16", "--save-weights", missing.toString())).isEqualTo(1);
+
+        assertThat(err.toString()).contains("--save-weights=" + missing + ": the directory " + missing.getParent()
+            + " does not exist");
+        assertThat(out.toString()).doesNotContain("step 1/1");
+    }
+
+    @Test
+    void shouldRefuseToSkipNonFiniteStepsInOneProcessWhichAlwaysStops(@TempDir final Path dir) throws IOException {
+        final Path model = Files.writeString(dir.resolve("config.json"), TINY_MODEL);
+        final Path ds = Files.writeString(dir.resolve("ds.json"), "{}");
+
+        assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--steps", "1",
+            "--on-nonfinite", "skip")).isEqualTo(2);
+
+        assertThat(err.toString()).contains("--on-nonfinite=skip needs --ranks > 1");
+    }
+
+    @Test
     void shouldRefuseASequenceLongerThanTheModelsPositions(@TempDir final Path dir) throws IOException {
         final Path model = Files.writeString(dir.resolve("config.json"), TINY_MODEL);
         final Path ds = Files.writeString(dir.resolve("ds.json"), "{}");
