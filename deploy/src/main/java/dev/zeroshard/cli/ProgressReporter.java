@@ -1,5 +1,6 @@
 package dev.zeroshard.cli;
 
+import dev.zeroshard.protocol.io.DurableFiles;
 import dev.zeroshard.worker.train.StepMetrics;
 
 import java.io.IOException;
@@ -9,15 +10,25 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Shows training progress: a live line (step/total, loss, tokens/s, ETA) redrawn in place on a
  * terminal, or one line every {@code printEvery} steps otherwise; and one JSON line per step in the
- * metrics file when one is given.
+ * metrics file when one is given. A run resumed at step K keeps the file's lines up to step K and
+ * appends after them; lines of steps after K (from the run that stopped) are dropped, as those steps
+ * are trained again.
  */
 final class ProgressReporter implements Consumer<StepMetrics>, AutoCloseable {
+    private static final Pattern STEP = Pattern.compile("^\\{\"step\":(\\d+)[,}]");
+
     private final PrintWriter out;
     private final long totalSteps;
     private final int printEvery;
@@ -26,13 +37,29 @@ final class ProgressReporter implements Consumer<StepMetrics>, AutoCloseable {
     private double secondsSoFar;
     private long stepsSoFar;
 
-    ProgressReporter(final PrintWriter out, final long totalSteps, final int printEvery, final Path metricsFile)
-        throws IOException {
+    ProgressReporter(final PrintWriter out, final long totalSteps, final int printEvery, final Path metricsFile,
+                     final long startStep) throws IOException {
         this.out = out;
         this.totalSteps = totalSteps;
         this.printEvery = Math.max(1, printEvery);
         this.live = System.console() != null;
-        this.metrics = metricsFile == null ? null : Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8);
+        this.metrics = metricsFile == null ? null : openMetrics(metricsFile, startStep);
+    }
+
+    private static Writer openMetrics(final Path file, final long startStep) throws IOException {
+        if (startStep == 0 || !Files.exists(file)) {
+            return Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        }
+        final List<String> kept = new ArrayList<>();
+        for (final String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            final Matcher step = STEP.matcher(line);
+            if (step.find() && Long.parseLong(step.group(1)) <= startStep) {
+                kept.add(line);
+            }
+        }
+        DurableFiles.writeAtomically(file, kept.stream().map(line -> line + "\n").collect(Collectors.joining())
+            .getBytes(StandardCharsets.UTF_8));
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 
     @Override

@@ -103,7 +103,7 @@ final class RankCommand implements Callable<Integer> {
                 rank, training.engine().memory().toJson());
             final StepMetrics[] last = new StepMetrics[1];
             try (ProgressReporter progress = rank == 0 ? new ProgressReporter(out, job.spec().getMaxSteps(),
-                job.deepspeed().config().logging().stepsPerPrint(), metricsOut) : null;
+                job.deepspeed().config().logging().stepsPerPrint(), metricsOut, training.engine().step()) : null;
                  Writer stats = statsOut == null ? null : Files.newBufferedWriter(statsOut, StandardCharsets.UTF_8)) {
                 training.run(step -> {
                     last[0] = step;

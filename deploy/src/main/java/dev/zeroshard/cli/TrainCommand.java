@@ -203,7 +203,7 @@ final class TrainCommand implements Callable<Integer> {
         final StepMetrics[] first = new StepMetrics[1];
         final StepMetrics[] last = new StepMetrics[1];
         try (ProgressReporter progress = new ProgressReporter(out, job.spec().getMaxSteps(),
-            job.deepspeed().config().logging().stepsPerPrint(), metricsOut)) {
+            job.deepspeed().config().logging().stepsPerPrint(), metricsOut, training.trainer().step())) {
             training.run(step -> {
                 if (first[0] == null) {
                     first[0] = step;

@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -81,15 +83,23 @@ class CheckpointCommandTest {
         final Path model = Files.writeString(dir.resolve("config.json"), MODEL);
         final Path ds = Files.writeString(dir.resolve("ds.json"), DEEPSPEED);
         final Path checkpoints = dir.resolve("ckpt");
+        final Path metrics = dir.resolve("metrics.jsonl");
         assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--steps", "4", "--seq",
-            "16", "--threads", "1", "--checkpoint-dir", checkpoints.toString())).as(err.toString()).isZero();
+            "16", "--threads", "1", "--checkpoint-dir", checkpoints.toString(), "--metrics-out", metrics.toString()))
+            .as(err.toString()).isZero();
+        // the run got one step past its last checkpoint before it stopped
+        Files.writeString(metrics, "{\"step\":5,\"loss\":9.0}\n", StandardOpenOption.APPEND);
 
         assertThat(run("train", "--deepspeed", ds.toString(), "--model", model.toString(), "--steps", "6", "--seq",
-            "16", "--threads", "1", "--checkpoint-dir", checkpoints.toString(), "--resume", "latest"))
-            .as(err.toString()).isZero();
+            "16", "--threads", "1", "--checkpoint-dir", checkpoints.toString(), "--resume", "latest",
+            "--metrics-out", metrics.toString())).as(err.toString()).isZero();
 
         assertThat(out.toString()).contains("resumed from " + checkpoints.resolve("step-00000004") + " (step 4",
             "step 6/6", "over 2 steps (steps 5 to 6)");
+        final List<String> lines = Files.readAllLines(metrics);
+        assertThat(lines).extracting(line -> line.substring(0, line.indexOf(','))).containsExactly(
+            "{\"step\":1", "{\"step\":2", "{\"step\":3", "{\"step\":4", "{\"step\":5", "{\"step\":6");
+        assertThat(lines.get(4)).doesNotContain("\"loss\":9.0");
     }
 
     @Test
