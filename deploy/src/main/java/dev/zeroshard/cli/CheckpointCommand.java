@@ -92,8 +92,8 @@ final class CheckpointCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Check every shard's presence, size and CRC32C: of one checkpoint (PATH), or of every",
-            "checkpoint under a root (DIR). Exits 1 if any is invalid."})
+        description = "Check every shard's presence, size and CRC32C: of one checkpoint (PATH), or of every checkpoint "
+            + "under a root (DIR). Exits 1 if any is invalid.")
     static final class Verify implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
@@ -135,8 +135,8 @@ final class CheckpointCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Consolidate a checkpoint's fp32 master weights into a Hugging Face GPT-2 directory",
-            "(model.safetensors + config.json), tensor by tensor: memory stays one tensor, not the model."})
+        description = "Consolidate a checkpoint's fp32 master weights into a Hugging Face GPT-2 directory "
+            + "(model.safetensors + config.json), tensor by tensor: memory stays one tensor, not the model.")
     static final class Export implements Callable<Integer> {
         @Spec
         private CommandSpec spec;

@@ -26,8 +26,8 @@ import java.util.concurrent.Callable;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = {"Run the built-in demo job (a small GPT-2 on built-in data, ZeRO-2, bf16) on a local cluster:",
-        "a coordinator and --workers worker JVMs; --local trains it in this process instead."})
+    description = "Run the built-in demo job (a small GPT-2 on built-in data, ZeRO-2, bf16) on a local cluster: a "
+        + "coordinator and --workers worker JVMs; --local trains it in this process instead.")
 final class DemoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

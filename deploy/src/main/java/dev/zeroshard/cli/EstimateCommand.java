@@ -30,9 +30,8 @@ import java.util.concurrent.Callable;
 @Command(
     name = "estimate",
     mixinStandardHelpOptions = true,
-    description = {
-        "Estimate per-rank memory by kind (parameters, gradients, master weights, optimizer moments,",
-        "communication buffers, activations) for a model, a DeepSpeed config and a world size."})
+    description = "Estimate per-rank memory by kind (parameters, gradients, master weights, optimizer moments, "
+        + "communication buffers, activations) for a model, a DeepSpeed config and a world size.")
 final class EstimateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

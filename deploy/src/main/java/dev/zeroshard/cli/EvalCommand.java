@@ -22,9 +22,8 @@ import java.util.concurrent.Callable;
 @Command(
     name = "eval",
     mixinStandardHelpOptions = true,
-    description = {
-        "Print the mean loss of safetensors weights on the first B x (T+1) tokens of a token file:",
-        "row b is tokens[b(T+1) .. b(T+1)+T]; inputs are its first T tokens, targets its last T."})
+    description = "Print the mean loss of safetensors weights on the first B x (T+1) tokens of a token file: row b "
+        + "is tokens[b(T+1) .. b(T+1)+T]; inputs are its first T tokens, targets its last T.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

@@ -14,8 +14,8 @@ import java.util.concurrent.Callable;
 
 /** {@code zeroshard simulate}: a coordinator and N workers as JVMs on this machine, until Ctrl-C. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-    description = {"Run a whole cluster on this machine: a coordinator JVM and N worker JVMs forming one Akka",
-        "cluster. Prints the REST address; Ctrl-C stops every JVM."})
+    description = "Run a whole cluster on this machine: a coordinator JVM and N worker JVMs forming one Akka "
+        + "cluster. Prints the REST address; Ctrl-C stops every JVM.")
 final class SimulateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

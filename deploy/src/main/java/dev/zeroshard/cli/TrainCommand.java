@@ -30,10 +30,9 @@ import java.util.concurrent.Callable;
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
-    description = {
-        "Train a GPT-2 in this process, or with --ranks N as N local JVMs under ZeRO. Micro-batch,",
-        "gradient accumulation, bf16, optimizer, scheduler and zero_optimization come from the",
-        "DeepSpeed config."})
+    description = "Train a GPT-2 in this process, or with --ranks N as N local JVMs under ZeRO. Micro-batch, "
+        + "gradient accumulation, bf16, optimizer, scheduler and zero_optimization come from the DeepSpeed "
+        + "config.")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
