@@ -19,6 +19,7 @@ public final class WorkerNode {
                                           final long downAfterMs) {
         return ClusterSettings.start(Behaviors.setup(context -> {
             context.spawn(WorkerAgent.create(settings, slot), "agent");
+            context.spawn(CoordinatorWatch.create(), "coordinator-watch");
             return Behaviors.empty();
         }), ClusterSettings.WORKER_ROLE, host, clusterPort, join, downAfterMs);
     }
