@@ -44,6 +44,9 @@ public record CoordinatorNode(ActorSystem<Void> system, InetSocketAddress bindin
             throw new IllegalArgumentException("the REST API would listen on " + httpHost + " without a bearer token: "
                 + "give one (--auth-token-file or ZEROSHARD_AUTH_TOKEN) or bind to a loopback address");
         }
+        // the job manager reads the registry again when the singleton starts; a damaged one must stop this node
+        // now, not leave it up and healthy with a job manager that failed
+        JobRegistry.open(dataDirectory);
         final CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
         final ActorSystem<Void> system = ClusterSettings.start(Behaviors.setup(context -> {
             final ActorRef<JobManager.Command> manager = ClusterSingleton.get(context.getSystem()).init(

@@ -45,9 +45,15 @@ public final class JobRegistry {
         Files.createDirectories(dataDirectory);
         final JobRegistry registry = new JobRegistry(dataDirectory.resolve(FILE));
         if (Files.exists(registry.file)) {
+            final byte[] bytes = Files.readAllBytes(registry.file);
+            if (bytes.length == 0) {
+                // written only atomically and only once it holds a job: an empty file is damage, not "no jobs"
+                throw new IOException(registry.file + " is empty, though a registry is never written without a job; "
+                    + "restore it from a backup, or move it away to start with an empty registry");
+            }
             final JobRegistrySnapshot snapshot;
             try {
-                snapshot = JobRegistrySnapshot.parseFrom(Files.readAllBytes(registry.file));
+                snapshot = JobRegistrySnapshot.parseFrom(bytes);
             } catch (final InvalidProtocolBufferException ex) {
                 throw new IOException(registry.file + " is not a job registry snapshot (" + ex.getMessage()
                     + "); move it away to start with an empty registry", ex);

@@ -1,5 +1,6 @@
 package dev.zeroshard.coordinator;
 
+import dev.zeroshard.protocol.cluster.ClusterJoin;
 import dev.zeroshard.protocol.v1.JobRecord;
 import dev.zeroshard.protocol.v1.JobState;
 import org.junit.jupiter.api.Test;
@@ -7,6 +8,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -73,5 +76,23 @@ class JobRegistryTest {
 
         assertThatThrownBy(() -> JobRegistry.open(dir)).hasMessageContaining("jobs.pb")
             .hasMessageContaining("is not a job registry snapshot");
+    }
+
+    @Test
+    void shouldRefuseAnEmptySnapshotWhichProtobufWouldReadAsNoJobs(@TempDir final Path dir) throws Exception {
+        Files.write(dir.resolve(JobRegistry.FILE), new byte[0]);
+
+        assertThatThrownBy(() -> JobRegistry.open(dir)).hasMessageContaining("jobs.pb is empty");
+        assertThat(dir.resolve(JobRegistry.FILE)).exists().isEmptyFile();
+    }
+
+    @Test
+    void shouldNotStartACoordinatorOnADamagedRegistry(@TempDir final Path dir) throws Exception {
+        Files.write(dir.resolve(JobRegistry.FILE), new byte[] {(byte) 0xff, (byte) 0xff, 1, 2, 3});
+
+        assertThatThrownBy(() -> CoordinatorNode.start("127.0.0.1", 0,
+            new ClusterJoin.Seeds(List.of("127.0.0.1:1")), "127.0.0.1", 0, dir, Optional.empty()))
+            .hasMessageContaining("is not a job registry snapshot");
+        assertThat(Files.readAllBytes(dir.resolve(JobRegistry.FILE))).hasSize(5);
     }
 }
