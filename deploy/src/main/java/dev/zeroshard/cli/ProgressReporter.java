@@ -1,6 +1,7 @@
 package dev.zeroshard.cli;
 
 import dev.zeroshard.protocol.io.DurableFiles;
+import dev.zeroshard.protocol.io.IoErrors;
 import dev.zeroshard.worker.train.StepMetrics;
 
 import java.io.IOException;
@@ -34,6 +35,7 @@ final class ProgressReporter implements Consumer<StepMetrics>, AutoCloseable {
     private final int printEvery;
     private final boolean live;
     private final Writer metrics;
+    private final Path metricsFile;
     private double secondsSoFar;
     private long stepsSoFar;
 
@@ -43,6 +45,7 @@ final class ProgressReporter implements Consumer<StepMetrics>, AutoCloseable {
         this.totalSteps = totalSteps;
         this.printEvery = Math.max(1, printEvery);
         this.live = System.console() != null;
+        this.metricsFile = metricsFile;
         this.metrics = metricsFile == null ? null : openMetrics(metricsFile, startStep);
     }
 
@@ -84,7 +87,7 @@ final class ProgressReporter implements Consumer<StepMetrics>, AutoCloseable {
                 metrics.write('\n');
                 metrics.flush();
             } catch (final IOException ex) {
-                throw new UncheckedIOException(ex);
+                throw new UncheckedIOException(IoErrors.naming(ex, "writing", metricsFile));
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.zeroshard.checkpoints.safetensors;
 
+import dev.zeroshard.protocol.io.IoErrors;
 import dev.zeroshard.sharding.numeric.Bf16;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -121,7 +122,11 @@ public final class SafetensorsWriter implements AutoCloseable {
                 channel.write(prefix);
             }
             return writer;
-        } catch (final IOException | RuntimeException e) {
+        } catch (final IOException e) {
+            channel.close();
+            Files.deleteIfExists(temporary);
+            throw IoErrors.naming(e, "writing", absolute);
+        } catch (final RuntimeException e) {
             channel.close();
             Files.deleteIfExists(temporary);
             throw e;
@@ -194,7 +199,10 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
         try {
             writeConverted(tensor.dtype(), src, srcOffsetElements, lengthElements);
-        } catch (final IOException | RuntimeException e) {
+        } catch (final IOException e) {
+            failed = true;
+            throw IoErrors.naming(e, "writing", target);
+        } catch (final RuntimeException e) {
             failed = true;
             throw e;
         }
@@ -223,7 +231,10 @@ public final class SafetensorsWriter implements AutoCloseable {
             channel.close();
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             committed = true;
-        } catch (final IOException | RuntimeException e) {
+        } catch (final IOException e) {
+            failed = true;
+            throw IoErrors.naming(e, "writing", target);
+        } catch (final RuntimeException e) {
             failed = true;
             throw e;
         }

@@ -75,7 +75,9 @@ public final class AsyncCheckpointer implements AutoCloseable {
                         + "in %.2f s; commit after all ranks: %.2f s)", committed, bytes / 1048576.0,
                     (written - start) / 1e9, (System.nanoTime() - start) / 1e9));
                 for (final Path deleted : store.retain(keepLast, protectedDirectories, runId)) {
-                    log.accept("deleted " + deleted + " (keep_last=" + keepLast + ")");
+                    log.accept("deleted " + deleted + (deleted.getFileName().toString().startsWith(
+                        CheckpointFiles.STAGING_PREFIX) ? " (left unfinished by an earlier run)"
+                        : " (keep_last=" + keepLast + ")"));
                 }
             }
             return null;

@@ -16,15 +16,25 @@ public final class DurableFiles {
     /** Writes {@code bytes} to {@code target}: temporary file beside it, fsync, atomic rename, fsync of the directory. */
     public static void writeAtomically(final Path target, final byte[] bytes) throws IOException {
         final Path temporary = target.resolveSibling("." + target.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
+        try {
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                final ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
             }
-            channel.force(true);
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (final IOException ex) {
+            // the target is as it was; leave no half-written temporary beside it (a full disk, for one)
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (final IOException cleanup) {
+                ex.addSuppressed(cleanup);
+            }
+            throw IoErrors.naming(ex, "writing", target);
         }
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsyncDirectory(target.toAbsolutePath().getParent());
     }
 
