@@ -24,14 +24,11 @@ class CoordinatorWatchTest {
 
     @Test
     void shouldDownTheWorkerSoItRejoinsWhenTheCoordinatorLeavesGracefully() throws Exception {
-        final int coordinatorPort = FreePorts.tcp();
-        final ClusterJoin seeds = new ClusterJoin.Seeds(List.of("127.0.0.1:" + coordinatorPort));
-        final ActorSystem<Void> coordinator = ClusterSettings.start(Behaviors.empty(),
-            ClusterSettings.COORDINATOR_ROLE, "127.0.0.1", coordinatorPort, seeds, DOWN_AFTER_MS);
+        final ClusterJoin.Seeds seeds = new ClusterJoin.Seeds(List.of("127.0.0.1:" + FreePorts.tcp()));
+        final ActorSystem<Void> coordinator = coordinator(seeds);
         ActorSystem<Void> worker = null;
         try {
-            worker = WorkerNode.start("127.0.0.1", 0, seeds, new WorkerSettings("w0", "127.0.0.1", 1, "cpu", 1),
-                new WorkerSlot(), DOWN_AFTER_MS);
+            worker = worker(seeds, "w0");
             awaitUp(worker, 2);
 
             // SIGTERM's path: coordinated shutdown, which leaves the cluster
@@ -54,17 +51,13 @@ class CoordinatorWatchTest {
 
     @Test
     void shouldLeaveTheWorkerUpWhenAnotherWorkerLeaves() throws Exception {
-        final int coordinatorPort = FreePorts.tcp();
-        final ClusterJoin seeds = new ClusterJoin.Seeds(List.of("127.0.0.1:" + coordinatorPort));
-        final ActorSystem<Void> coordinator = ClusterSettings.start(Behaviors.empty(),
-            ClusterSettings.COORDINATOR_ROLE, "127.0.0.1", coordinatorPort, seeds, DOWN_AFTER_MS);
+        final ClusterJoin.Seeds seeds = new ClusterJoin.Seeds(List.of("127.0.0.1:" + FreePorts.tcp()));
+        final ActorSystem<Void> coordinator = coordinator(seeds);
         ActorSystem<Void> staying = null;
         ActorSystem<Void> leaving = null;
         try {
-            staying = WorkerNode.start("127.0.0.1", 0, seeds, new WorkerSettings("w0", "127.0.0.1", 1, "cpu", 1),
-                new WorkerSlot(), DOWN_AFTER_MS);
-            leaving = WorkerNode.start("127.0.0.1", 0, seeds, new WorkerSettings("w1", "127.0.0.1", 2, "cpu", 1),
-                new WorkerSlot(), DOWN_AFTER_MS);
+            staying = worker(seeds, "w0");
+            leaving = worker(seeds, "w1");
             awaitUp(staying, 3);
 
             leaving.terminate();
@@ -80,6 +73,18 @@ class CoordinatorWatchTest {
                 }
             }
         }
+    }
+
+    /** A coordinator-role node, the first seed of {@code seeds} (no job manager: only its membership matters). */
+    private static ActorSystem<Void> coordinator(final ClusterJoin.Seeds seeds) {
+        final String[] hostPort = seeds.hostPorts().get(0).split(":");
+        return ClusterSettings.start(Behaviors.empty(), ClusterSettings.COORDINATOR_ROLE, hostPort[0],
+            Integer.parseInt(hostPort[1]), seeds, DOWN_AFTER_MS);
+    }
+
+    private static ActorSystem<Void> worker(final ClusterJoin seeds, final String id) {
+        return WorkerNode.start("127.0.0.1", 0, seeds, new WorkerSettings(id, "127.0.0.1", 1, "cpu", 1),
+            new WorkerSlot(), DOWN_AFTER_MS);
     }
 
     /** Waits until {@code node} sees exactly {@code members} members, all Up. */
