@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A whole cluster on this machine: one coordinator JVM and N worker JVMs (the launcher's JVM options and class
@@ -22,10 +23,14 @@ final class LocalCluster implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final Thread killer = new Thread(this::stopAll, "stop-local-cluster");
     private final String restUrl;
+    /** The coordinator's command line, to start it again with its cluster port and data directory. */
+    private final List<String> coordinatorArgs;
+    private volatile boolean stopping;
 
-    private LocalCluster(final Path runDir, final String restUrl) {
+    private LocalCluster(final Path runDir, final String restUrl, final List<String> coordinatorArgs) {
         this.runDir = runDir;
         this.restUrl = restUrl;
+        this.coordinatorArgs = coordinatorArgs;
     }
 
     /**
@@ -38,11 +43,12 @@ final class LocalCluster implements AutoCloseable {
         final Path runDir = Files.createTempDirectory("zeroshard-cluster-");
         final int clusterPort = FreePorts.tcp();
         final int http = httpPort != 0 ? httpPort : FreePorts.tcp();
-        final LocalCluster cluster = new LocalCluster(runDir, "http://127.0.0.1:" + http);
+        final List<String> coordinatorArgs = List.of("coordinator", "--port=" + clusterPort, "--http-port=" + http,
+            "--data-dir=" + dataDir.toAbsolutePath());
+        final LocalCluster cluster = new LocalCluster(runDir, "http://127.0.0.1:" + http, coordinatorArgs);
         Runtime.getRuntime().addShutdownHook(cluster.killer);
         try {
-            cluster.spawn("coordinator", ChildJvm.zeroshard(List.of("coordinator", "--port=" + clusterPort,
-                "--http-port=" + http, "--data-dir=" + dataDir.toAbsolutePath()), null));
+            cluster.spawn("coordinator", ChildJvm.zeroshard(coordinatorArgs, null));
             cluster.awaitLine(runDir.resolve("coordinator.log"), "coordinator up", cluster.processes.get(0));
             final int perWorker = threads != null ? threads
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, workers));
@@ -107,6 +113,21 @@ final class LocalCluster implements AutoCloseable {
             + START_TIMEOUT_MS / 1000 + " s; logs in " + runDir);
     }
 
+    /**
+     * Runs {@code action} with a line that says so when the coordinator JVM exits while the cluster is not being
+     * stopped: the workers stay up and rejoin a coordinator started again with the same arguments.
+     */
+    void onCoordinatorExit(final Consumer<String> action) {
+        final Process coordinator = processes.get(0);
+        coordinator.onExit().thenAccept(exited -> {
+            if (!stopping) {
+                action.accept("the coordinator exited with status " + exited.exitValue() + " (log: "
+                    + runDir.resolve("coordinator.log") + "); the workers stay up and rejoin a coordinator started "
+                    + "again with: bin/zeroshard " + String.join(" ", coordinatorArgs));
+            }
+        });
+    }
+
     /** The JVM of worker {@code k}. */
     Process worker(final int k) {
         return processes.get(k + 1);
@@ -124,6 +145,7 @@ final class LocalCluster implements AutoCloseable {
 
     /** Workers first, then the coordinator: SIGTERM, and SIGKILL whatever is left after the grace period. */
     private void stopAll() {
+        stopping = true;
         for (int k = processes.size() - 1; k >= 0; k--) {
             processes.get(k).destroy();
         }

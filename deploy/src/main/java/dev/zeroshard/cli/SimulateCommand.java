@@ -53,6 +53,10 @@ final class SimulateCommand implements Callable<Integer> {
             out.printf("submit with: bin/zeroshard submit job.json --url %s --follow; Ctrl-C stops everything%n",
                 cluster.restUrl());
             out.flush();
+            cluster.onCoordinatorExit(line -> {
+                out.println(line);
+                out.flush();
+            });
             Thread.currentThread().join();
         }
         return 0;
