@@ -150,18 +150,13 @@ public final class JsonValues {
         return MAPPER.getNodeFactory().textNode(text).toString();
     }
 
-    /** An unknown key, with the closest known key as a suggestion when one is near. */
-    public static ConfigError unknownKey(final String path, final String key, final Collection<String> known) {
-        return unknownKey(path, key, null, known);
-    }
-
     /** An unknown key and its value, with the closest known key as a suggestion when one is near. */
     public static ConfigError unknownKey(
         final String path, final String key, final JsonNode value, final Collection<String> known) {
         final String suggestion = KeySuggestions.closest(key, known)
             .map(closest -> "; did you mean " + closest + "?")
             .orElse("; known keys here: " + String.join(", ", known));
-        return new ConfigError(path, value == null ? "(given)" : render(value), "unknown key" + suggestion);
+        return new ConfigError(path, render(value), "unknown key" + suggestion);
     }
 
     /** An integer in [min, max] written as a JSON number, or null with an error added. */

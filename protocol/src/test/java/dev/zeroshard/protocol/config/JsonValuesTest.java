@@ -63,12 +63,13 @@ class JsonValuesTest {
     @Test
     void shouldSuggestClosestKnownKeyWhenKeyIsMisspelt() {
         final List<String> known = List.of("zero_optimization", "optimizer", "scheduler");
+        final JsonNode value = JsonValues.readTree("{}");
 
-        assertThat(JsonValues.unknownKey("zero_optimisation", "zero_optimisation", known).rule())
+        assertThat(JsonValues.unknownKey("zero_optimisation", "zero_optimisation", value, known).rule())
             .isEqualTo("unknown key; did you mean zero_optimization?");
-        assertThat(JsonValues.unknownKey("Optimizer", "Optimizer", known).rule())
+        assertThat(JsonValues.unknownKey("Optimizer", "Optimizer", value, known).rule())
             .isEqualTo("unknown key; did you mean optimizer?");
-        assertThat(JsonValues.unknownKey("data", "data", known).rule())
+        assertThat(JsonValues.unknownKey("data", "data", value, known).rule())
             .isEqualTo("unknown key; known keys here: zero_optimization, optimizer, scheduler");
     }
 
